@@ -1,0 +1,76 @@
+# plugin — build, demo and tests.
+#
+#   make                 build/libplugin.a, build/libplugin.so, build/plugin
+#   make demo            load the example plugins and call into them
+#   make test            every Criterion suite (fixtures are built from fixtures/*.c)
+#   make SANITIZE=address,undefined test    the same, sanitized (separate build directory)
+#   make install PREFIX=/usr/local DESTDIR=  header, libraries, CLI, pkg-config file
+#
+# Every target that needs packages runs scripts/deps.sh first (quick when nothing is missing).
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SANITIZE ?=
+
+ifeq ($(SANITIZE),)
+BUILD    ?= build
+SANFLAGS :=
+else
+BUILD    ?= build/san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARN     := -std=c11 -Wall -Wextra -Werror
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iloader -Iarch
+CFLAGS   ?= -O2 -g
+LIBCFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden
+ELF_LIBS := -lelf -lz -lpthread
+
+LIB_SRCS := $(wildcard loader/*.c) $(wildcard arch/*.c) $(wildcard arch/*/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+.PHONY: all deps demo test install clean
+all: $(BUILD)/libplugin.a $(BUILD)/libplugin.so $(BUILD)/plugin $(BUILD)/plugin.pc
+
+deps $(DEPS_STAMP):
+	@bash scripts/deps.sh
+	@mkdir -p $(BUILD) && touch $(DEPS_STAMP)
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h loader/*.h arch/*.h arch/*/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(LIBCFLAGS) -c $< -o $@
+
+$(BUILD)/libplugin.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libplugin.so: $(LIB_OBJS)
+	$(CC) -shared $(SANFLAGS) -Wl,-soname,libplugin.so.0 -Wl,-z,relro,-z,now -o $@ $^ $(ELF_LIBS)
+
+$(BUILD)/plugin: tools/plugin.c $(BUILD)/libplugin.a
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a $(ELF_LIBS)
+
+$(BUILD)/plugin.pc: Makefile
+	@mkdir -p $(BUILD)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: plugin' 'Description: load ELF and Mach-O plugins without libdl' 'Version: 0.1.0' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lplugin' \
+	  'Libs.private: -lelf -lz -lpthread' 'Requires.private: libelf' > $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/plugin.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libplugin.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libplugin.so $(DESTDIR)$(PREFIX)/lib/libplugin.so.0
+	ln -sf libplugin.so.0 $(DESTDIR)$(PREFIX)/lib/libplugin.so
+	install -m 644 $(BUILD)/plugin.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(BUILD)/plugin $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build
+
+# Fixtures, tests and demo: see mk/tests.mk.
+include mk/tests.mk

@@ -1,0 +1,150 @@
+/*
+ * plugin.h — load ELF shared objects into a running process without libdl.
+ *
+ * The API mirrors Go's "plugin" package:
+ *
+ *     plugin_error err;
+ *     plugin *p = plugin_open("./greeter.so", &err);
+ *     if (!p) { fprintf(stderr, "%s\n", err.message); return 1; }
+ *     int  *v = plugin_lookup(p, "V", &err);
+ *     void (*f)(void) = (void (*)(void))plugin_lookup(p, "F", &err);
+ *     *v = 7;
+ *     f();
+ *
+ * Semantics
+ *  - plugin_open maps the object, loads its DT_NEEDED dependencies, applies every relocation
+ *    (all symbols are bound at load time, like RTLD_NOW), makes RELRO read-only and runs the
+ *    initializers (DT_INIT, then DT_INIT_ARRAY in order; dependencies first), once.
+ *  - Opening the same file again, by any path (symlink, relative name), returns the same handle and
+ *    runs nothing again. Identity is the file's (st_dev, st_ino). Memory images are never merged.
+ *  - A file that the system loader already has in the process (libc.so.6, say) is not mapped a
+ *    second time: plugin_open returns a handle over the existing object, and plugin_lookup searches
+ *    that object's dynamic symbol table, as dlopen + dlsym would.
+ *  - All functions are safe for concurrent use. Loads are serialized by one process-wide
+ *    recursive lock (an initializer may itself call plugin_open); lookups take no lock.
+ *  - Plugins are never unloaded. Their DT_FINI_ARRAY / DT_FINI run at process exit (atexit),
+ *    in the reverse order of initialization.
+ *  - A failed open leaves nothing behind: no mapping, no file descriptor, no registry entry.
+ *    Opening the same file again retries from scratch.
+ *  - Every file is untrusted: every offset, size, count and index is checked before use.
+ *    Refused outright: writable+executable segments, text relocations (DT_TEXTREL or a relocation
+ *    that targets a read-only segment), R_X86_64_COPY, thread-local storage (not supported yet).
+ *  - Errors: every function takes an optional plugin_error (may be NULL). On failure it receives
+ *    a code and one line naming the file, the cause and the offending value; on success
+ *    err->code is PLUGIN_OK and err->message is empty.
+ *
+ * Symbol resolution (the undefined symbols of a loaded object), in the order ld.so uses for an
+ * RTLD_NOW | RTLD_LOCAL dlopen:
+ *   1. the options' resolve callback, if any (it stands where the executable stands);
+ *   2. the objects already in the process, in load order (found with dl_iterate_phdr and read
+ *      through their own dynamic symbol tables);
+ *   3. the plugin's own dependency tree, breadth-first, starting with the plugin itself.
+ *   An object linked with -Bsymbolic (DT_SYMBOLIC) searches itself first.
+ *   Symbol versions follow glibc's rules: a reference to memcpy@GLIBC_2.14 binds to that version.
+ *   STT_GNU_IFUNC definitions are resolved by calling their resolver.
+ *   An unresolved weak reference is 0; an unresolved strong one fails with PLUGIN_ERR_UNDEFINED.
+ *
+ * Dependency search (DT_NEEDED), for a name without '/':
+ *   1. an object already in the process, or already loaded by this library, whose soname (or
+ *      file name) matches — it is reused, never loaded twice;
+ *   2. DT_RPATH of the object (only when it has no DT_RUNPATH);
+ *   3. the options' search_paths, in order;
+ *   4. DT_RUNPATH of the object;
+ *   5. the system directories (/lib/<multiarch>, /usr/lib/<multiarch>, /lib64, /usr/lib64,
+ *      /lib, /usr/lib).
+ *   $ORIGIN (and ${ORIGIN}) in RPATH/RUNPATH expands to the directory of the object that needs
+ *   the library. The current directory is never searched (an empty path element is ignored).
+ *   A DT_NEEDED name containing '/' is used as written, as ld.so does. Files for another CPU
+ *   found on the way are skipped, as ld.so skips them.
+ *   In a process without a dynamic C library (a -static executable), the C runtime libraries
+ *   (libc.so.6, libm.so.6, libpthread.so.0, libdl.so.2, librt.so.1 and the dynamic linker) are
+ *   taken as provided by the host: they are not loaded, and the symbols a plugin needs from them
+ *   must come from the resolve callback.
+ *
+ * Initializers receive (argc, argv, envp) as under glibc; argc/argv are those of the process.
+ */
+#ifndef PLUGIN_H
+#define PLUGIN_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A loaded object. Handles are never freed. */
+typedef struct plugin plugin;
+
+enum plugin_errc {
+    PLUGIN_OK = 0,
+    PLUGIN_ERR_IO,          /* cannot open / stat / read / map */
+    PLUGIN_ERR_FORMAT,      /* not ELF or Mach-O, or malformed */
+    PLUGIN_ERR_ARCH,        /* valid object for another CPU or class */
+    PLUGIN_ERR_UNSUPPORTED, /* valid, but uses something we refuse or do not support yet */
+    PLUGIN_ERR_DEPENDENCY,  /* a needed library could not be found or loaded */
+    PLUGIN_ERR_UNDEFINED,   /* a symbol the object needs could not be resolved */
+    PLUGIN_ERR_NOT_FOUND,   /* plugin_lookup: no such exported symbol */
+    PLUGIN_ERR_NOMEM,
+};
+
+typedef struct plugin_error {
+    enum plugin_errc code;
+    char message[512];      /* one line naming the file, the cause and the offending value */
+} plugin_error;
+
+/*
+ * Options for plugin_open_with / plugin_open_memory. Zero-initialized means defaults.
+ *
+ * search_paths  NULL-terminated list of directories searched for dependencies (see the search
+ *               order above). NULL: none.
+ * resolve       Called first for every undefined symbol of every object loaded by this open
+ *               (name without version decoration; version is the required version name, or NULL
+ *               when the reference is unversioned). Return the address, or NULL to fall through
+ *               to the process's objects. This is how a -static host supplies its functions.
+ * resolve_ctx   Passed to resolve.
+ * flags         Reserved; must be 0.
+ * trace         When non-NULL, called with one line (no trailing newline) for every step of the
+ *               load: file opened, segment mapped, dependency found, relocations applied per
+ *               type, symbol bound, protections set, initializer called. Called with the load
+ *               lock held: it must not call plugin_open.
+ * trace_ctx     Passed to trace.
+ */
+struct plugin_options {
+    const char *const *search_paths;
+    void *(*resolve)(void *ctx, const char *name, const char *version);
+    void *resolve_ctx;
+    unsigned flags;
+    void (*trace)(void *ctx, const char *line);
+    void *trace_ctx;
+};
+
+/* Open (load once, or return the already-loaded handle for) the object at path. */
+plugin *plugin_open(const char *path, plugin_error *err);
+
+/* Same, with options. The options apply to the objects this call loads; a handle that was
+ * already loaded is returned as it is. opts may be NULL. */
+plugin *plugin_open_with(const char *path, const struct plugin_options *opts, plugin_error *err);
+
+/* Load an object from a memory buffer of size bytes (copied; the caller may free it after the
+ * call). name is used in messages and, when it contains '/', for $ORIGIN. Every call loads a new
+ * copy: memory images are never merged with other handles. */
+plugin *plugin_open_memory(const void *image, size_t size, const char *name,
+                           const struct plugin_options *opts, plugin_error *err);
+
+/* Address of the exported symbol name defined by p (global or weak, default or protected
+ * visibility, function, object or common). For a variable, the variable's address; for a
+ * function its entry; for an IFUNC, the function its resolver picks. Unversioned lookup returns
+ * the default version. Not found: NULL and PLUGIN_ERR_NOT_FOUND. */
+void *plugin_lookup(plugin *p, const char *name, plugin_error *err);
+
+/* The path (or memory-image name) the handle was loaded from. */
+const char *plugin_path(const plugin *p);
+
+/* A short English name for an error code ("format error", ...). */
+const char *plugin_strerror(enum plugin_errc code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PLUGIN_H */

@@ -1,0 +1,1 @@
+# Fixtures, the test binary and the demo. Included by the Makefile.
