@@ -1,1 +1,88 @@
-# Fixtures, the test binary and the demo. Included by the Makefile.
+# Fixtures, the test binary and the static host. Included by the Makefile, which defines
+# BUILD, CC, CPPFLAGS, WARN, CFLAGS, SANFLAGS, ELF_LIBS, LIB_SRCS and DEPS_STAMP.
+#
+#   make test                    build everything, then run every Criterion test (one binary)
+#   make fixtures                only the fixture plugins, in $(BUILD)/fixtures
+#
+# Fixtures are plugins that the tests load. Every fixtures/*.c becomes $(BUILD)/fixtures/<name>.so,
+# built like an ordinary plugin (gcc -shared -fPIC -O1 -g) and never sanitized: they stand for
+# third-party code. A fixture that needs particular flags gets them through FIXTURE_CFLAGS /
+# FIXTURE_LDFLAGS below, or an explicit rule.
+
+FIXTURE_CC   := gcc
+FIXTURE_WARN := -std=gnu11 -Wall -Wextra -Werror
+FIXTURE_BASE := -shared -fPIC -O1 -g
+FIX          := $(BUILD)/fixtures
+
+FIXTURE_SRCS := $(wildcard fixtures/*.c)
+FIXTURES     := $(patsubst fixtures/%.c,$(FIX)/%.so,$(FIXTURE_SRCS)) \
+                $(FIX)/origin/libsib.so $(FIX)/origin/origin_plugin.so
+
+$(FIX)/%.so: fixtures/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) $(FIXTURE_CFLAGS) -o $@ $< $(FIXTURE_LDFLAGS)
+
+# DT_INIT: -init names the function the linker puts in DT_INIT (it runs before DT_INIT_ARRAY).
+$(FIX)/initorder.so: FIXTURE_LDFLAGS := -Wl,-init,initorder_dt_init
+# DT_RELR: relative relocations packed as a bitmap (GNU ld >= 2.38).
+$(FIX)/relr.so: FIXTURE_LDFLAGS := -Wl,-z,pack-relative-relocs
+# PT_GNU_RELRO with every relocation bound at load time.
+$(FIX)/relro.so: FIXTURE_LDFLAGS := -Wl,-z,relro,-z,now
+# Text relocations: code that is not position-independent (-fno-pic; the large code model makes
+# the compiler use 64-bit absolute addresses, which the linker turns into R_X86_64_64 against
+# .text) and a linker told to allow it (-z notext), which then sets DT_TEXTREL.
+$(FIX)/textrel.so: FIXTURE_CFLAGS := -fno-pic -mcmodel=large
+$(FIX)/textrel.so: FIXTURE_LDFLAGS := -Wl,-z,notext
+# A plugin for a -static host: no C library at all, everything it uses comes from resolve.
+$(FIX)/hostcall.so: FIXTURE_CFLAGS := -fno-stack-protector -fno-builtin
+$(FIX)/hostcall.so: FIXTURE_LDFLAGS := -nostdlib
+
+# A valid shared object for another CPU (PLUGIN_ERR_ARCH).
+$(FIX)/foreign_aarch64.so: fixtures/foreign_aarch64.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	clang -target aarch64-linux-gnu -nostdlib -shared -fPIC -O1 -fuse-ld=lld $(FIXTURE_WARN) -o $@ $<
+
+# $ORIGIN: origin_plugin.so needs libsib.so (DT_NEEDED) and finds it next to itself through
+# DT_RUNPATH=$ORIGIN. Neither is anywhere the system would look.
+$(FIX)/origin/libsib.so: fixtures/origin/sib.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -Wl,-soname,libsib.so -o $@ $<
+$(FIX)/origin/origin_plugin.so: fixtures/origin/plugin.c $(FIX)/origin/libsib.so
+	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -o $@ $< -L$(FIX)/origin -lsib \
+	  -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags
+
+.PHONY: fixtures
+fixtures: $(FIXTURES)
+
+# ---- the test binary: one Criterion executable from every tests/test_*.c ----
+
+TEST_SRCS := $(wildcard tests/test_*.c) tests/helpers.c
+TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(TEST_SRCS))
+TEST_BIN  := $(BUILD)/tests/test_plugin
+TEST_DEFS := -DFIXTURE_DIR=\"$(abspath $(FIX))\" -DPLUGIN_CLI=\"$(abspath $(BUILD)/plugin)\" \
+             -DBUILD_DIR=\"$(abspath $(BUILD))\"
+TEST_HDRS := $(wildcard tests/*.h include/*.h arch/*.h)
+
+$(BUILD)/tests/obj/%.o: tests/%.c $(TEST_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) $(SANFLAGS) $(TEST_DEFS) -c $< -o $@
+
+$(TEST_BIN): $(TEST_OBJS) $(BUILD)/libplugin.a | $(FIXTURES) $(BUILD)/plugin $(BUILD)/tests/static_host
+	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libplugin.a $(ELF_LIBS) -lcriterion
+
+# ---- a fully static host (glibc -static) that loads hostcall.so ----
+# Never sanitized (the sanitizer runtimes need a dynamic executable): built straight from the
+# library sources with the plain flags.
+$(BUILD)/tests/static_host: tests/static_host.c $(LIB_SRCS) $(TEST_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -static $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/static_host.c $(LIB_SRCS) \
+	  -lelf -lz -lpthread
+
+# ---- running ----
+ifneq ($(SANITIZE),)
+TEST_ENV := ASAN_OPTIONS=handle_segv=0:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
+endif
+
+.PHONY: test
+test: $(DEPS_STAMP) all $(TEST_BIN)
+	$(TEST_ENV) $(TEST_BIN) --jobs 2

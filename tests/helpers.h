@@ -1,0 +1,69 @@
+/*
+ * helpers.h — shared by every tests/test_*.c (compiled into the one test binary).
+ *
+ * FIXTURE_DIR, PLUGIN_CLI and BUILD_DIR are absolute paths given by mk/tests.mk.
+ */
+#ifndef TEST_HELPERS_H
+#define TEST_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef FIXTURE_DIR
+#error "FIXTURE_DIR must be defined by the build (mk/tests.mk)"
+#endif
+
+/* Absolute path of a fixture: fixture("basic.so") -> FIXTURE_DIR "/basic.so". Returns a string
+ * that lives until the process exits. */
+const char *fixture(const char *name);
+
+/* Whole file into a malloc'ed buffer (NUL-terminated, size without the NUL). Aborts the test on
+ * error. */
+char *read_file(const char *path, size_t *size);
+/* Write size bytes to path (created 0644, truncated). Aborts the test on error. */
+void write_file(const char *path, const void *data, size_t size);
+
+/* A fresh directory under /tmp (removed by nobody: tests run in throw-away processes and /tmp
+ * is cleaned by the system). Returns a malloc'ed path. */
+char *make_temp_dir(void);
+
+/* /proc/self/maps as one malloc'ed string, with the lines of the mappings that change on their
+ * own ([heap], [stack]) left out, so that two snapshots around an operation are equal when the
+ * operation left no mapping behind. */
+char *maps_snapshot(void);
+/* Number of open file descriptors (entries of /proc/self/fd, not counting the one used to
+ * read it). */
+int count_fds(void);
+/* The permissions ("r-xp") of the mapping that contains addr, copied into perms[5]; 0, or -1
+ * when no mapping contains it. */
+int maps_perms_of(const void *addr, char perms[5]);
+/* Number of lines of /proc/self/maps that are writable and executable at once. Copies the
+ * first such line (if any) into first[256]. */
+int count_wx_mappings(char first[256]);
+
+/* The first string of /proc/self/cmdline (this process's argv[0]), malloc'ed. */
+char *self_argv0(void);
+
+/* Read an ELF file with libelf: the value of the first dynamic entry with the given tag.
+ * Returns 1 and stores it in *val when present, 0 when absent. Aborts the test when the file
+ * cannot be read. */
+int elf_dyn_tag(const char *path, int64_t tag, uint64_t *val);
+/* The string of a dynamic entry whose value is a DT_STRTAB offset (DT_NEEDED, DT_RUNPATH,
+ * DT_SONAME), the index-th such entry; malloc'ed, or NULL when there is none. */
+char *elf_dyn_string(const char *path, int64_t tag, int index);
+/* Look a symbol up in .symtab (or .dynsym when dynamic is non-zero). Returns 1 and fills
+ * bind/vis/shndx (any may be NULL) when found, 0 otherwise. */
+int elf_find_symbol(const char *path, const char *name, int dynamic,
+                    int *bind, int *vis, unsigned *shndx);
+/* Names of the undefined symbols of .dynsym (other than the null symbol), space-separated with
+ * a trailing space, in one malloc'ed string ("" when there are none). */
+char *elf_undefined_dynsyms(const char *path);
+/* 1 when the object has a program header of the given type, and its vaddr/memsz then. */
+int elf_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz);
+
+/* Run argv[0] (a path) with argv, stdin from /dev/null; capture stdout and stderr into
+ * malloc'ed strings (either pointer may be NULL to discard). Returns the wait status as given
+ * by waitpid, or -1 when the program could not be started. */
+int run_capture(char *const argv[], char **out, char **err);
+
+#endif
