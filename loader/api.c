@@ -1,0 +1,288 @@
+/*
+ * api.c — plugin_open / plugin_lookup, and the steps of one open.
+ *
+ *   registry: the file's (st_dev, st_ino) already loaded (by us or by the system loader)? return it
+ *   load_object: read + validate headers, map segments, decode the dynamic section
+ *   deps_load_all: load DT_NEEDED breadth-first (each one through load_object)
+ *   deps_check_versions: every needed symbol version is defined by its library
+ *   elf_relocate_all: bind every relocation now
+ *   vm_protect_image: RELRO read-only, icache coherent
+ *   registry_add + init_run: publish, then initializers (dependencies first)
+ * Any failure before publishing undoes every step: all objects this open mapped are unmapped and
+ * freed, the file descriptor is closed, nothing is registered.
+ *
+ * One recursive lock serializes opens (an initializer may call plugin_open). Lookups take no
+ * lock: a published image is never modified again.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <libelf.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t load_lock;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static bool libelf_ok;
+
+static void global_init(void)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&load_lock, &a);
+    pthread_mutexattr_destroy(&a);
+    libelf_ok = elf_version(EV_CURRENT) != EV_NONE;
+}
+
+/* The directory of path, absolute, symlinks not resolved (glibc's $ORIGIN); NULL if unknown. */
+static char *origin_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char cwd[PATH_MAX];
+    size_t dirlen = slash ? (size_t)(slash - path) : 0;
+    if (slash == path)
+        return strdup("/");
+    if (path[0] == '/')
+        return strndup(path, dirlen);
+    if (!getcwd(cwd, sizeof cwd))
+        return NULL;
+    size_t n = strlen(cwd) + 1 + dirlen + 1;
+    char *o = malloc(n);
+    if (o)
+        snprintf(o, n, "%s%s%.*s", cwd, dirlen ? "/" : "", (int)dirlen, path);
+    return o;
+}
+
+void image_free(struct image *im)
+{
+    if (!im)
+        return;
+    vm_unmap_image(im);
+    free(im->segs);
+    free(im->versions);
+    free(im->needed);
+    free(im->path);
+    free(im->origin);
+    free(im);
+}
+
+int load_add_image(struct load *ld, struct image *im)
+{
+    if (ld->nimages == ld->cap) {
+        size_t cap = ld->cap ? ld->cap * 2 : 8;
+        struct image **n = realloc(ld->images, cap * sizeof *n);
+        if (!n)
+            return diag_fail(ld->d, PLUGIN_ERR_NOMEM, im->path, "out of memory");
+        ld->images = n;
+        ld->cap = cap;
+    }
+    ld->images[ld->nimages++] = im;
+    return 0;
+}
+
+struct image *load_object(struct load *ld, struct source *s, const char *path, struct diag *d)
+{
+    struct image *im = calloc(1, sizeof *im);
+    if (!im || !(im->path = strdup(path))) {
+        free(im);
+        diag_fail(d, PLUGIN_ERR_NOMEM, path, "out of memory");
+        return NULL;
+    }
+    im->from_memory = s->mem != NULL;
+    im->origin = (!im->from_memory || strchr(path, '/')) ? origin_of(path) : NULL;
+    im->has_id = !im->from_memory;
+    im->dev = s->dev;
+    im->ino = s->ino;
+    diag_trace(d, "%s: loading (%llu bytes%s)", path, (unsigned long long)s->size,
+               im->from_memory ? ", from memory" : "");
+    if (elf_read_headers(im, s, d) || vm_map_image(im, s, d) || elf_decode_dynamic(im, d) ||
+        elf_check_init_tables(im, d) || load_add_image(ld, im)) {
+        image_free(im);
+        return NULL;
+    }
+    return im;
+}
+
+static int protect_all(struct load *ld)
+{
+    for (size_t i = 0; i < ld->nimages; i++)
+        if (vm_protect_image(ld->images[i], ld->d))
+            return -1;
+    return 0;
+}
+
+static struct image *load_tree(struct load *ld, struct source *s, const char *path)
+{
+    struct image *root = load_object(ld, s, path, ld->d);
+    source_close(s);                        /* the mappings keep the file; the fd is not needed */
+    if (!root || deps_load_all(ld) || deps_check_versions(ld) || elf_relocate_all(ld) || protect_all(ld)) {
+        for (size_t i = ld->nimages; i-- > 0;)
+            image_free(ld->images[i]);
+        return NULL;
+    }
+    for (size_t i = 0; i < ld->nimages; i++)
+        registry_add(ld->images[i]);
+    diag_trace(ld->d, "%s: relocated and protected; running initializers", path);
+    init_run(ld);
+    return root;
+}
+
+/* Everything after the source is open: under the lock, registry first, then a full load. */
+static plugin *open_locked(struct source *s, const char *path, const struct plugin_options *opts,
+                           struct diag *d)
+{
+    if (host_refresh(d))
+        return NULL;
+    if (!s->mem) {
+        struct image *have = registry_find_id(s->dev, s->ino);
+        if (have) {
+            diag_trace(d, "%s: already loaded as %s", path, image_name(have));
+            source_close(s);
+            return (plugin *)have;
+        }
+    }
+    struct load ld = { .d = d, .opts = opts, .static_host = host_is_static() };
+    struct image *root = load_tree(&ld, s, path);
+    free(ld.images);
+    free(ld.scope);
+    return (plugin *)root;
+}
+
+static plugin *open_source(struct source *s, const char *path, const struct plugin_options *opts,
+                           struct diag *d)
+{
+    if (opts && opts->flags) {
+        source_close(s);
+        diag_fail(d, PLUGIN_ERR_UNSUPPORTED, path, "unknown option flags 0x%x", opts->flags);
+        return NULL;
+    }
+    pthread_mutex_lock(&load_lock);
+    plugin *p = open_locked(s, path, opts, d);
+    pthread_mutex_unlock(&load_lock);
+    return p;
+}
+
+static void diag_init(struct diag *d, plugin_error *err, const struct plugin_options *opts)
+{
+    d->err = err;
+    d->trace = opts ? opts->trace : NULL;
+    d->trace_ctx = opts ? opts->trace_ctx : NULL;
+    pthread_once(&once, global_init);
+}
+
+/* Every entry point works on a private error so the loader can inspect codes even when the
+ * caller passed NULL; the result is copied out at the end. */
+static plugin *finish(plugin *p, plugin_error *mine, plugin_error *err)
+{
+    if (p)
+        mine->code = PLUGIN_OK, mine->message[0] = '\0';
+    if (err)
+        *err = *mine;
+    return p;
+}
+
+PLUGIN_API plugin *plugin_open_with(const char *path, const struct plugin_options *opts, plugin_error *err)
+{
+    plugin_error mine = { PLUGIN_OK, "" };
+    struct diag d;
+    struct source s;
+    diag_init(&d, &mine, opts);
+    if (!path || !path[0]) {
+        diag_fail_raw(&d, PLUGIN_ERR_IO, "plugin: empty path");
+        return finish(NULL, &mine, err);
+    }
+    if (!libelf_ok) {
+        diag_fail(&d, PLUGIN_ERR_UNSUPPORTED, path, "libelf version mismatch");
+        return finish(NULL, &mine, err);
+    }
+    if (source_open_file(&s, path, &d))
+        return finish(NULL, &mine, err);
+    return finish(open_source(&s, path, opts, &d), &mine, err);
+}
+
+PLUGIN_API plugin *plugin_open(const char *path, plugin_error *err)
+{
+    return plugin_open_with(path, NULL, err);
+}
+
+PLUGIN_API plugin *plugin_open_memory(const void *image, size_t size, const char *name,
+                                      const struct plugin_options *opts, plugin_error *err)
+{
+    plugin_error mine = { PLUGIN_OK, "" };
+    struct diag d;
+    struct source s;
+    diag_init(&d, &mine, opts);
+    if (!name || !name[0])
+        name = "(memory image)";
+    if (!image || !size) {
+        diag_fail(&d, PLUGIN_ERR_FORMAT, name, "empty memory image");
+        return finish(NULL, &mine, err);
+    }
+    if (!libelf_ok) {
+        diag_fail(&d, PLUGIN_ERR_UNSUPPORTED, name, "libelf version mismatch");
+        return finish(NULL, &mine, err);
+    }
+    source_open_memory(&s, image, size, name);
+    return finish(open_source(&s, name, opts, &d), &mine, err);
+}
+
+PLUGIN_API void *plugin_lookup(plugin *p, const char *name, plugin_error *err)
+{
+    plugin_error mine = { PLUGIN_OK, "" };
+    struct diag d = { &mine, NULL, NULL };
+    const struct image *im = (const struct image *)p;
+    void *addr = NULL;
+    if (!im || !name) {
+        diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: lookup of %s%s%s in %s", name ? "\"" : "",
+                      name ? name : "a NULL name", name ? "\"" : "", im ? image_name(im) : "a NULL handle");
+        goto out;
+    }
+    struct sym_query q;
+    sym_query_init(&q, name, NULL);
+    q.newest = true;
+    const Elf64_Sym *s = im->symtab ? elf_find_symbol(im, &q) : NULL;
+    if (!s) {
+        diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s\" not found in plugin \"%s\"", name,
+                      image_name(im));
+        goto out;
+    }
+    if (ELF64_ST_TYPE(s->st_info) == STT_TLS) {
+        diag_fail_raw(&d, PLUGIN_ERR_UNSUPPORTED, "plugin: symbol \"%s\" in plugin \"%s\" is thread-local; "
+                      "thread-local storage is not supported yet", name, image_name(im));
+        goto out;
+    }
+    uint64_t a = elf_symbol_addr(im, s);
+    if (ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
+        a = im->arch->call_ifunc(a);
+    addr = (void *)(uintptr_t)a;
+out:
+    if (err)
+        *err = mine;
+    return addr;
+}
+
+PLUGIN_API const char *plugin_path(const plugin *p)
+{
+    return p ? image_name((const struct image *)p) : NULL;
+}
+
+PLUGIN_API const char *plugin_strerror(enum plugin_errc code)
+{
+    switch (code) {
+    case PLUGIN_OK:              return "success";
+    case PLUGIN_ERR_IO:          return "input/output error";
+    case PLUGIN_ERR_FORMAT:      return "malformed object file";
+    case PLUGIN_ERR_ARCH:        return "object for another CPU or class";
+    case PLUGIN_ERR_UNSUPPORTED: return "unsupported feature";
+    case PLUGIN_ERR_DEPENDENCY:  return "dependency not found";
+    case PLUGIN_ERR_UNDEFINED:   return "undefined symbol";
+    case PLUGIN_ERR_NOT_FOUND:   return "symbol not found";
+    case PLUGIN_ERR_NOMEM:       return "out of memory";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,296 @@
+/*
+ * elf_dynamic.c — decode PT_DYNAMIC once into a table indexed by tag (musl's habit), then set up
+ * what lookups need: the string table, the symbol table and its size (which ELF only records
+ * inside the hash tables), the GNU and SysV hash tables, and the version table.
+ *
+ * Every address taken from the dynamic section is checked to lie inside a PT_LOAD of the object,
+ * every table's size is computed with overflow checks, and the string table must end with a NUL
+ * so that any in-range offset names a terminated string.
+ *
+ * Objects of the system loader ("host" images) go through the same code. The only difference: on
+ * x86-64 and aarch64 glibc rewrites some d_ptr values of the objects it loads into absolute
+ * addresses, so for those a pointer that already lies inside the object is taken back to a vaddr.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int dyn_index(int64_t tag)
+{
+    if (tag >= 0 && tag < DYN_GNU_HASH)
+        return (int)tag;
+    switch (tag) {
+    case DT_GNU_HASH:   return DYN_GNU_HASH;
+    case DT_VERSYM:     return DYN_VERSYM;
+    case DT_VERDEF:     return DYN_VERDEF;
+    case DT_VERDEFNUM:  return DYN_VERDEFNUM;
+    case DT_VERNEED:    return DYN_VERNEED;
+    case DT_VERNEEDNUM: return DYN_VERNEEDNUM;
+    case DT_FLAGS_1:    return DYN_FLAGS_1;
+    default:            return -1;
+    }
+}
+
+bool image_range_ok(const struct image *im, uint64_t vaddr, uint64_t len, bool writable)
+{
+    uint64_t end;
+    if (!add_ok(vaddr, len, &end))
+        return false;
+    for (size_t i = 0; i < im->nsegs; i++) {
+        const struct segment *sg = &im->segs[i];
+        if (vaddr >= sg->vaddr && end <= sg->vaddr + sg->memsz)
+            return !writable || (sg->flags & PF_W);
+    }
+    return false;
+}
+
+const char *image_str(const struct image *im, uint64_t off)
+{
+    return off < im->strsz ? im->strtab + off : NULL;
+}
+
+const char *image_name(const struct image *im)
+{
+    return im->path && im->path[0] ? im->path : "the main program";
+}
+
+static int decode_entries(struct image *im, bool host, struct diag *d)
+{
+    for (size_t i = 0; i < im->ndynamic; i++) {
+        const Elf64_Dyn *e = &im->dynamic[i];
+        if (e->d_tag == DT_NULL)
+            return 0;
+        int idx = dyn_index(e->d_tag);
+        if (idx < 0)
+            continue;
+        uint64_t v = e->d_un.d_val;
+        if (host && v >= im->bias + im->lo && v < im->bias + im->hi)
+            v -= im->bias;              /* a pointer glibc already relocated */
+        im->dyn[idx] = v;
+        im->dyn_present |= 1ULL << idx;
+    }
+    return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "PT_DYNAMIC has no DT_NULL terminator");
+}
+
+static int setup_strtab(struct image *im, struct diag *d)
+{
+    if (!dyn_has(im, DT_STRTAB) || !dyn_has(im, DT_STRSZ) || im->dyn[DT_STRSZ] == 0)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no dynamic string table (DT_STRTAB/DT_STRSZ)");
+    if (!image_range_ok(im, im->dyn[DT_STRTAB], im->dyn[DT_STRSZ], false))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                         "string table (DT_STRTAB 0x%llx, DT_STRSZ 0x%llx) is outside the mapped segments",
+                         (unsigned long long)im->dyn[DT_STRTAB], (unsigned long long)im->dyn[DT_STRSZ]);
+    im->strtab = image_addr(im, im->dyn[DT_STRTAB]);
+    im->strsz = im->dyn[DT_STRSZ];
+    if (im->strtab[im->strsz - 1] != '\0')
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "string table does not end with a NUL");
+    if (dyn_has(im, DT_SONAME) && !(im->soname = image_str(im, im->dyn[DT_SONAME])))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_SONAME 0x%llx is past DT_STRSZ",
+                         (unsigned long long)im->dyn[DT_SONAME]);
+    return 0;
+}
+
+/* DT_GNU_HASH: header, bloom filter, buckets, then one chain word per hashed symbol. The symbol
+ * count is the end of the longest-numbered chain (chains are laid out in symbol order). */
+static int setup_gnu_hash(struct image *im, struct diag *d)
+{
+    uint64_t va = im->dyn[DYN_GNU_HASH];
+    if (!image_range_ok(im, va, 16, false))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH 0x%llx is outside the mapped segments",
+                         (unsigned long long)va);
+    const uint32_t *h = image_addr(im, va);
+    struct gnu_hash *g = &im->gnu;
+    *g = (struct gnu_hash){ h[0], h[1], h[2], h[3], NULL, NULL, NULL };
+    if (!g->nbuckets || !g->bloom_size || (g->bloom_size & (g->bloom_size - 1)) || g->bloom_shift >= 32)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                         "DT_GNU_HASH header is invalid (nbuckets %u, bloom_size %u, bloom_shift %u)",
+                         g->nbuckets, g->bloom_size, g->bloom_shift);
+    uint64_t head = 16 + (uint64_t)g->bloom_size * 8 + (uint64_t)g->nbuckets * 4;
+    if (!image_range_ok(im, va, head, false))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH tables extend outside the segments");
+    g->bloom = image_addr(im, va + 16);
+    g->buckets = image_addr(im, va + 16 + (uint64_t)g->bloom_size * 8);
+    g->chain = image_addr(im, va + head);
+    uint32_t max = 0;
+    for (uint32_t i = 0; i < g->nbuckets; i++)
+        if (g->buckets[i] > max)
+            max = g->buckets[i];
+    if (max == 0) {
+        im->nsyms = g->symoffset;
+    } else {
+        if (max < g->symoffset)
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                             "DT_GNU_HASH bucket %u is below symoffset %u", max, g->symoffset);
+        uint64_t i = max;
+        for (;; i++) {
+            uint64_t at = va + head + (i - g->symoffset) * 4;
+            if (i >= UINT32_MAX || !image_range_ok(im, at, 4, false))
+                return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH chain runs off the segment");
+            if (g->chain[i - g->symoffset] & 1)
+                break;
+        }
+        im->nsyms = (uint32_t)i + 1;
+    }
+    for (uint32_t i = 0; i < g->nbuckets; i++)
+        if (g->buckets[i] && g->buckets[i] < g->symoffset)
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                             "DT_GNU_HASH bucket %u is below symoffset %u", g->buckets[i], g->symoffset);
+    return 0;
+}
+
+static int setup_sysv_hash(struct image *im, struct diag *d)
+{
+    uint64_t va = im->dyn[DT_HASH];
+    if (!image_range_ok(im, va, 8, false))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_HASH 0x%llx is outside the mapped segments",
+                         (unsigned long long)va);
+    const uint32_t *h = image_addr(im, va);
+    uint32_t nbucket = h[0], nchain = h[1];
+    if (!nbucket || !image_range_ok(im, va, 8 + ((uint64_t)nbucket + nchain) * 4, false))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_HASH (nbucket %u, nchain %u) is invalid",
+                         nbucket, nchain);
+    im->sysv_nbucket = nbucket;
+    im->sysv_buckets = h + 2;
+    im->sysv_chain = h + 2 + nbucket;
+    if (!dyn_has(im, DYN_GNU_HASH))
+        im->nsyms = nchain;
+    else if (nchain < im->nsyms)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                         "DT_HASH counts %u symbols, DT_GNU_HASH %u", nchain, im->nsyms);
+    return 0;
+}
+
+static int setup_symtab(struct image *im, struct diag *d)
+{
+    if (!dyn_has(im, DT_SYMTAB))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no dynamic symbol table (DT_SYMTAB)");
+    if (dyn_has(im, DT_SYMENT) && im->dyn[DT_SYMENT] != sizeof(Elf64_Sym))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_SYMENT %llu is not %zu",
+                         (unsigned long long)im->dyn[DT_SYMENT], sizeof(Elf64_Sym));
+    if (!dyn_has(im, DYN_GNU_HASH) && !dyn_has(im, DT_HASH))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no symbol hash table (DT_GNU_HASH or DT_HASH)");
+    if (dyn_has(im, DYN_GNU_HASH) && setup_gnu_hash(im, d))
+        return -1;
+    if (dyn_has(im, DT_HASH) && setup_sysv_hash(im, d))
+        return -1;
+    if (!image_range_ok(im, im->dyn[DT_SYMTAB], (uint64_t)im->nsyms * sizeof(Elf64_Sym), false))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                         "symbol table (DT_SYMTAB 0x%llx, %u symbols) is outside the mapped segments",
+                         (unsigned long long)im->dyn[DT_SYMTAB], im->nsyms);
+    im->symtab = image_addr(im, im->dyn[DT_SYMTAB]);
+    if (dyn_has(im, DYN_VERSYM)) {
+        if (!image_range_ok(im, im->dyn[DYN_VERSYM], (uint64_t)im->nsyms * 2, false))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERSYM is outside the mapped segments");
+        im->versym = image_addr(im, im->dyn[DYN_VERSYM]);
+    }
+    return 0;
+}
+
+/*
+ * The version table: index → version name, from DT_VERDEF (versions this object defines) and
+ * DT_VERNEED (versions it needs from each library). Walked twice: once to size the table, once
+ * to fill it. Each record is range-checked; counts bound the walks.
+ */
+static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, struct diag *d)
+{
+    uint64_t va = im->dyn[DYN_VERDEF], n = im->dyn[DYN_VERDEFNUM];
+    for (uint64_t k = 0; k < n && k < 65536; k++) {
+        if (!image_range_ok(im, va, sizeof(Elf64_Verdef), false))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERDEF entry %llu is out of range",
+                             (unsigned long long)k);
+        const Elf64_Verdef *vd = image_addr(im, va);
+        const Elf64_Verdaux *aux = image_addr(im, va + vd->vd_aux);
+        uint32_t ndx = vd->vd_ndx & 0x7fff;
+        if (vd->vd_version != 1 || !image_range_ok(im, va + vd->vd_aux, sizeof *aux, false) ||
+            !image_str(im, aux->vda_name))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERDEF entry %llu is malformed",
+                             (unsigned long long)k);
+        if (ndx > *max)
+            *max = ndx;
+        if (tab)
+            tab[ndx] = (struct version){ image_str(im, aux->vda_name), NULL, false, false };
+        if (!vd->vd_next)
+            break;
+        va += vd->vd_next;
+    }
+    return 0;
+}
+
+static int walk_verneed(struct image *im, struct version *tab, uint32_t *max, struct diag *d)
+{
+    uint64_t va = im->dyn[DYN_VERNEED], n = im->dyn[DYN_VERNEEDNUM];
+    for (uint64_t k = 0; k < n && k < 65536; k++) {
+        const Elf64_Verneed *vn = image_addr(im, va);
+        if (!image_range_ok(im, va, sizeof *vn, false) || vn->vn_version != 1 || !image_str(im, vn->vn_file))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERNEED entry %llu is malformed",
+                             (unsigned long long)k);
+        uint64_t ava = va + vn->vn_aux;
+        for (uint32_t j = 0; j < vn->vn_cnt; j++) {
+            const Elf64_Vernaux *a = image_addr(im, ava);
+            if (!image_range_ok(im, ava, sizeof *a, false) || !image_str(im, a->vna_name))
+                return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERNEED entry %llu aux %u is malformed",
+                                 (unsigned long long)k, j);
+            uint32_t ndx = a->vna_other & 0x7fff;
+            if (ndx > *max)
+                *max = ndx;
+            if (tab)
+                tab[ndx] = (struct version){ image_str(im, a->vna_name), image_str(im, vn->vn_file),
+                                             (a->vna_other & 0x8000) != 0, (a->vna_flags & VER_FLG_WEAK) != 0 };
+            if (!a->vna_next)
+                break;
+            ava += a->vna_next;
+        }
+        if (!vn->vn_next)
+            break;
+        va += vn->vn_next;
+    }
+    return 0;
+}
+
+static int setup_versions(struct image *im, struct diag *d)
+{
+    if (!im->versym)
+        return 0;
+    bool def = dyn_has(im, DYN_VERDEF), need = dyn_has(im, DYN_VERNEED);
+    uint32_t max = 1;
+    if ((def && walk_verdef(im, NULL, &max, d)) || (need && walk_verneed(im, NULL, &max, d)))
+        return -1;
+    im->versions = calloc(max + 1, sizeof *im->versions);
+    if (!im->versions)
+        return diag_fail(d, PLUGIN_ERR_NOMEM, image_name(im), "out of memory");
+    im->nversions = max + 1;
+    if ((def && walk_verdef(im, im->versions, &max, d)) || (need && walk_verneed(im, im->versions, &max, d)))
+        return -1;
+    return 0;
+}
+
+static int decode_common(struct image *im, struct diag *d)
+{
+    if (setup_strtab(im, d) || setup_symtab(im, d) || setup_versions(im, d))
+        return -1;
+    uint64_t flags = dyn_has(im, DT_FLAGS) ? im->dyn[DT_FLAGS] : 0;
+    im->symbolic = dyn_has(im, DT_SYMBOLIC) || (flags & DF_SYMBOLIC);
+    return 0;
+}
+
+int elf_decode_dynamic(struct image *im, struct diag *d)
+{
+    im->dynamic = image_addr(im, (uint64_t)(uintptr_t)im->dynamic);
+    if (decode_entries(im, false, d) || decode_common(im, d))
+        return -1;
+    uint64_t flags = dyn_has(im, DT_FLAGS) ? im->dyn[DT_FLAGS] : 0;
+    uint64_t flags1 = dyn_has(im, DYN_FLAGS_1) ? im->dyn[DYN_FLAGS_1] : 0;
+    if (dyn_has(im, DT_TEXTREL) || (flags & DF_TEXTREL))
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                         "has text relocations (DT_TEXTREL): rebuild it with -fPIC");
+    if (flags1 & DF_1_PIE)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                         "is a position-independent executable (DF_1_PIE), not a shared object");
+    return 0;
+}
+
+int elf_decode_host_dynamic(struct image *im, struct diag *d)
+{
+    return decode_entries(im, true, d) || decode_common(im, d) ? -1 : 0;
+}

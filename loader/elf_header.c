@@ -1,0 +1,212 @@
+/*
+ * elf_header.c — read and validate an ELF object's header and program headers.
+ *
+ * libelf (elfutils) reads the file (over a read-only mapping of it, never a copy); this file
+ * decides whether the object is something we will load, in the order a reader would check:
+ * identification (magic, class, byte order, version), then the header (type, machine, program
+ * header table), then every program header (ranges inside the file, alignment, flags), then the
+ * relations between them (PT_LOADs ascending and disjoint, PT_DYNAMIC and PT_GNU_RELRO inside a
+ * PT_LOAD). Nothing is mapped until all of it holds.
+ */
+#include "internal.h"
+
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int check_ident(struct source *s, const unsigned char *id, struct diag *d)
+{
+    const struct arch *me = arch_native();
+    if (id[EI_CLASS] != ELFCLASS64)
+        return diag_fail(d, PLUGIN_ERR_ARCH, s->name,
+                         "is a %s object (EI_CLASS %u); this process is 64-bit %s",
+                         id[EI_CLASS] == ELFCLASS32 ? "32-bit" : "malformed", id[EI_CLASS], me->name);
+    if (id[EI_DATA] != ELFDATA2LSB)
+        return diag_fail(d, PLUGIN_ERR_ARCH, s->name,
+                         "is not little-endian (EI_DATA %u); this process is little-endian %s",
+                         id[EI_DATA], me->name);
+    if (id[EI_VERSION] != EV_CURRENT)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "unknown ELF version %u", id[EI_VERSION]);
+    return 0;
+}
+
+static int check_ehdr(struct source *s, const Elf64_Ehdr *eh, size_t phnum, struct diag *d)
+{
+    const struct arch *me = arch_native();
+    char buf[16];
+    if (eh->e_type == ET_EXEC)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
+                         "is an executable (ET_EXEC), not a shared object");
+    if (eh->e_type == ET_REL)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
+                         "is a relocatable object (ET_REL); link it with -shared first");
+    if (eh->e_type != ET_DYN)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_type %u is not ET_DYN", eh->e_type);
+    if (eh->e_machine != me->elf_machine)
+        return diag_fail(d, PLUGIN_ERR_ARCH, s->name, "is built for %s (e_machine %u); this process is %s",
+                         arch_machine_name(eh->e_machine, buf, sizeof buf), eh->e_machine, me->name);
+    if (eh->e_version != EV_CURRENT)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_version %u is not EV_CURRENT", eh->e_version);
+    if (eh->e_phentsize != sizeof(Elf64_Phdr))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_phentsize %u is not %zu",
+                         eh->e_phentsize, sizeof(Elf64_Phdr));
+    if (phnum == 0 || phnum > 4096)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_phnum %zu out of range (1..4096)", phnum);
+    if (!range_in(eh->e_phoff, (uint64_t)phnum * sizeof(Elf64_Phdr), s->size))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "program headers (e_phoff 0x%llx, %zu entries) extend past the end of the file (size %llu)",
+                         (unsigned long long)eh->e_phoff, phnum, (unsigned long long)s->size);
+    return 0;
+}
+
+/* One PT_LOAD: inside the file, sizes consistent, alignment usable on this kernel, not W+X. */
+static int check_load(struct source *s, const Elf64_Phdr *ph, size_t i, struct diag *d)
+{
+    uint64_t page = vm_page_size(), end;
+    if (!range_in(ph->p_offset, ph->p_filesz, s->size))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "segment %zu (offset 0x%llx, filesz 0x%llx) extends past the end of the file (size %llu)",
+                         i, (unsigned long long)ph->p_offset, (unsigned long long)ph->p_filesz,
+                         (unsigned long long)s->size);
+    if (ph->p_filesz > ph->p_memsz || !add_ok(ph->p_vaddr, ph->p_memsz, &end) || end > (1ULL << 47))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "segment %zu has bad sizes (vaddr 0x%llx, filesz 0x%llx, memsz 0x%llx)", i,
+                         (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_filesz,
+                         (unsigned long long)ph->p_memsz);
+    if (ph->p_align & (ph->p_align - 1))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "segment %zu: p_align 0x%llx is not a power of two",
+                         i, (unsigned long long)ph->p_align);
+    if (ph->p_align < page)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
+                         "segment %zu: alignment 0x%llx is below the page size 0x%llx",
+                         i, (unsigned long long)ph->p_align, (unsigned long long)page);
+    if ((ph->p_vaddr - ph->p_offset) % page)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "segment %zu: vaddr 0x%llx and offset 0x%llx differ modulo the page size",
+                         i, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_offset);
+    if ((ph->p_flags & PF_W) && (ph->p_flags & PF_X))
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
+                         "segment %zu is both writable and executable", i);
+    return 0;
+}
+
+static int add_load(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t i, struct diag *d)
+{
+    uint64_t page = vm_page_size();
+    if (check_load(s, ph, i, d))
+        return -1;
+    if (ph->p_memsz == 0)
+        return 0;                                   /* maps nothing */
+    if (im->nsegs > 0) {
+        const struct segment *prev = &im->segs[im->nsegs - 1];
+        uint64_t prev_end = (prev->vaddr + prev->memsz + page - 1) & ~(page - 1);
+        if (ph->p_vaddr < prev_end)
+            return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                             "segment %zu (vaddr 0x%llx) overlaps or precedes the previous PT_LOAD", i,
+                             (unsigned long long)ph->p_vaddr);
+    }
+    if (ph->p_align > im->align)
+        im->align = ph->p_align;
+    im->segs[im->nsegs++] = (struct segment){ ph->p_vaddr, ph->p_memsz, ph->p_offset, ph->p_filesz,
+                                              ph->p_flags };
+    return 0;
+}
+
+/* A PT_DYNAMIC or PT_GNU_RELRO must describe memory that some PT_LOAD maps. */
+static int check_inside(struct image *im, struct source *s, const Elf64_Phdr *ph, const char *what,
+                        struct diag *d)
+{
+    if (!image_range_ok(im, ph->p_vaddr, ph->p_memsz, false))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "%s (vaddr 0x%llx, size 0x%llx) is not inside a PT_LOAD segment", what,
+                         (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
+    return 0;
+}
+
+static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t n, struct diag *d)
+{
+    const Elf64_Phdr *dyn = NULL, *relro = NULL;
+    for (size_t i = 0; i < n; i++) {
+        switch (ph[i].p_type) {
+        case PT_LOAD:
+            if (add_load(im, s, &ph[i], i, d))
+                return -1;
+            break;
+        case PT_DYNAMIC: dyn = &ph[i]; break;
+        case PT_GNU_RELRO: relro = &ph[i]; break;
+        case PT_GNU_STACK:
+            if (ph[i].p_flags & PF_X)
+                return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
+                                 "asks for an executable stack (PT_GNU_STACK with PF_X)");
+            break;
+        default: break;
+        }
+    }
+    if (im->nsegs == 0)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "has no PT_LOAD segment");
+    im->lo = im->segs[0].vaddr;
+    im->hi = im->segs[im->nsegs - 1].vaddr + im->segs[im->nsegs - 1].memsz;
+    if (!dyn)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "has no PT_DYNAMIC segment");
+    if (check_inside(im, s, dyn, "PT_DYNAMIC", d))
+        return -1;
+    if (dyn->p_memsz < sizeof(Elf64_Dyn))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "PT_DYNAMIC is too small (%llu bytes)",
+                         (unsigned long long)dyn->p_memsz);
+    im->dynamic = (const Elf64_Dyn *)(uintptr_t)dyn->p_vaddr;   /* made absolute once mapped */
+    im->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
+    if (relro) {
+        if (check_inside(im, s, relro, "PT_GNU_RELRO", d))
+            return -1;
+        im->relro_vaddr = relro->p_vaddr;
+        im->relro_memsz = relro->p_memsz;
+    }
+    return 0;
+}
+
+static int with_libelf(struct image *im, struct source *s, Elf *e, struct diag *d)
+{
+    if (elf_kind(e) != ELF_K_ELF)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "not an ELF file");
+    size_t idlen = 0;
+    const char *id = elf_getident(e, &idlen);
+    if (!id || idlen < EI_NIDENT)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "truncated ELF identification");
+    if (check_ident(s, (const unsigned char *)id, d))
+        return -1;
+    Elf64_Ehdr *eh = elf64_getehdr(e);
+    size_t phnum = 0;
+    if (!eh)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "bad ELF header: %s", elf_errmsg(-1));
+    if (elf_getphdrnum(e, &phnum) != 0)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "bad program header count: %s", elf_errmsg(-1));
+    if (check_ehdr(s, eh, phnum, d))
+        return -1;
+    Elf64_Phdr *ph = elf64_getphdr(e);
+    if (!ph)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "bad program headers: %s", elf_errmsg(-1));
+    im->segs = calloc(phnum, sizeof *im->segs);
+    if (!im->segs)
+        return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
+    im->arch = arch_native();
+    return walk_phdrs(im, s, ph, phnum, d);
+}
+
+int elf_read_headers(struct image *im, struct source *s, struct diag *d)
+{
+    unsigned char magic[4];
+    if (s->size < 4 || source_read(s, 0, magic, 4, d))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "too short to be an object file (%llu bytes)",
+                         (unsigned long long)s->size);
+    if (memcmp(magic, ELFMAG, SELFMAG) != 0)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "not an ELF file (magic %02x %02x %02x %02x)", magic[0], magic[1], magic[2], magic[3]);
+    Elf *e = s->mem ? elf_memory((char *)(uintptr_t)s->mem, (size_t)s->size)
+                    : elf_begin(s->fd, ELF_C_READ_MMAP, NULL);
+    if (!e)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "libelf cannot read it: %s", elf_errmsg(-1));
+    int rc = with_libelf(im, s, e, d);
+    elf_end(e);
+    return rc;
+}

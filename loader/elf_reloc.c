@@ -1,0 +1,270 @@
+/*
+ * elf_reloc.c — the generic relocation walk.
+ *
+ * For every object of one open: DT_RELR (packed relative relocations) first, then DT_RELA /
+ * DT_REL, then the PLT relocations (DT_JMPREL), all bound now (like RTLD_NOW). For each entry the
+ * arch module says what kind of work the type needs and how its value is computed; this file
+ * finds S (resolve.c), checks that the place lies inside a writable segment of the object (a
+ * place in a read-only segment would be a text relocation: refused) and lets the arch module store
+ * the value.
+ *
+ * IFUNC resolvers in objects of this open are called only after every object's ordinary
+ * relocations are done (glibc does the same for IRELATIVE), because a resolver is code of the
+ * object and may read its own GOT.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct deferred {           /* a value that needs an IFUNC resolver of this open */
+    struct image *im;
+    const struct reloc_type *rt;
+    uint64_t where;         /* vaddr */
+    int64_t addend;
+    uint64_t resolver;      /* address */
+};
+
+struct walk {
+    struct load *ld;
+    struct image *im;
+    struct deferred *def;
+    size_t ndef, cap;
+    uint32_t counts[64];    /* per entry of the arch table */
+    uint32_t last_sym;      /* one-entry cache: consecutive relocations often name one symbol */
+    struct resolved last;
+};
+
+static int defer(struct walk *w, const struct reloc_type *rt, uint64_t where, int64_t addend, uint64_t resolver)
+{
+    if (w->ndef == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 16;
+        struct deferred *n = realloc(w->def, cap * sizeof *n);
+        if (!n)
+            return diag_fail(w->ld->d, PLUGIN_ERR_NOMEM, w->im->path, "out of memory");
+        w->def = n;
+        w->cap = cap;
+    }
+    w->def[w->ndef++] = (struct deferred){ w->im, rt, where, addend, resolver };
+    return 0;
+}
+
+static int symbol_value(struct walk *w, const struct reloc_type *rt, uint32_t symidx, uint64_t where,
+                        int64_t addend, uint64_t *S, bool *deferred)
+{
+    *deferred = false;
+    if (symidx == 0) {
+        *S = 0;
+        return 0;
+    }
+    if (symidx != w->last_sym) {
+        if (resolve_symbol(w->ld, w->im, symidx, &w->last))
+            return -1;
+        w->last_sym = symidx;
+    }
+    const struct resolved *r = &w->last;
+    *S = r->addr;
+    if (!r->sym || ELF64_ST_TYPE(r->sym->st_info) != STT_GNU_IFUNC)
+        return 0;
+    if (r->def->is_host || r->def->state >= IMG_RELOCATED) {
+        *S = w->im->arch->call_ifunc(r->addr);
+        return 0;
+    }
+    *deferred = true;
+    return defer(w, rt, where, addend, r->addr);
+}
+
+static int64_t implicit_addend(const void *p, unsigned width)
+{
+    if (width == 4) {
+        int32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    int64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static int check_place(struct walk *w, const struct reloc_type *rt, uint64_t where)
+{
+    struct image *im = w->im;
+    if (image_range_ok(im, where, rt->width, true))
+        return 0;
+    if (image_range_ok(im, where, rt->width, false))
+        return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                         "%s at 0x%llx writes into a read-only segment (a text relocation): rebuild with -fPIC",
+                         rt->name, (unsigned long long)where);
+    return diag_fail(w->ld->d, PLUGIN_ERR_FORMAT, im->path, "%s at 0x%llx is outside the mapped segments",
+                     rt->name, (unsigned long long)where);
+}
+
+static int refuse(struct walk *w, const struct reloc_type *rt, uint32_t type, uint64_t where)
+{
+    struct image *im = w->im;
+    if (!rt)
+        return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path, "unknown %s relocation type %u at 0x%llx",
+                         im->arch->name, type, (unsigned long long)where);
+    if (rt->kind == RK_COPY)
+        return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                         "%s at 0x%llx: copy relocations belong to executables, not shared objects",
+                         rt->name, (unsigned long long)where);
+    if (rt->kind == RK_TLS)
+        return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                         "%s at 0x%llx: thread-local storage is not supported yet", rt->name,
+                         (unsigned long long)where);
+    return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                     "%s at 0x%llx is not supported in a shared object", rt->name, (unsigned long long)where);
+}
+
+/* One relocation. addend is used when has_addend (RELA); otherwise it is read from the place. */
+static int relocate_one(struct walk *w, uint32_t type, uint32_t symidx, uint64_t where, int64_t addend,
+                        bool has_addend)
+{
+    struct image *im = w->im;
+    const struct reloc_type *rt = arch_reloc_type(im->arch, type);
+    if (rt && rt->kind == RK_NONE)
+        return 0;
+    if (!rt || rt->kind == RK_COPY || rt->kind == RK_TLS || rt->kind == RK_UNSUPPORTED)
+        return refuse(w, rt, type, where);
+    if (check_place(w, rt, where))
+        return -1;
+    void *p = image_addr(im, where);
+    int64_t A = has_addend ? addend : implicit_addend(p, rt->width);
+    uint64_t S = 0;
+    bool later = false;
+    w->counts[rt - im->arch->types]++;
+    if (rt->kind == RK_IRELATIVE)
+        return defer(w, rt, where, 0, im->bias + (uint64_t)A);
+    if (rt->kind != RK_RELATIVE && symbol_value(w, rt, symidx, where, A, &S, &later))
+        return -1;
+    if (later)
+        return 0;
+    if (arch_reloc_apply(rt, p, S, A, im->bias, im->bias + where))
+        return diag_fail(w->ld->d, PLUGIN_ERR_FORMAT, im->path, "%s at 0x%llx: the value does not fit the field",
+                         rt->name, (unsigned long long)where);
+    return 0;
+}
+
+/* A relocation table given by address, size and entry size tags; checked before it is read. */
+static const void *table(struct walk *w, int addr_tag, uint64_t size, int ent_tag, size_t ent, const char *what)
+{
+    struct image *im = w->im;
+    if (!dyn_has(im, addr_tag) || size == 0)
+        return NULL;
+    if ((ent_tag >= 0 && dyn_has(im, ent_tag) && im->dyn[ent_tag] != ent) || size % ent ||
+        !image_range_ok(im, im->dyn[addr_tag], size, false)) {
+        diag_fail(w->ld->d, PLUGIN_ERR_FORMAT, im->path, "%s table (0x%llx, %llu bytes) is malformed", what,
+                  (unsigned long long)im->dyn[addr_tag], (unsigned long long)size);
+        return (const void *)-1;
+    }
+    return image_addr(im, im->dyn[addr_tag]);
+}
+#define TABLE_BAD(p) ((p) == (const void *)-1)
+
+static int walk_rela(struct walk *w, const Elf64_Rela *r, uint64_t size)
+{
+    for (uint64_t i = 0; r && i < size / sizeof *r; i++)
+        if (relocate_one(w, ELF64_R_TYPE(r[i].r_info), ELF64_R_SYM(r[i].r_info), r[i].r_offset, r[i].r_addend, true))
+            return -1;
+    return 0;
+}
+
+static int walk_rel(struct walk *w, const Elf64_Rel *r, uint64_t size)
+{
+    for (uint64_t i = 0; r && i < size / sizeof *r; i++)
+        if (relocate_one(w, ELF64_R_TYPE(r[i].r_info), ELF64_R_SYM(r[i].r_info), r[i].r_offset, 0, false))
+            return -1;
+    return 0;
+}
+
+/* DT_RELR: an even word is an address to relocate; an odd word is a bitmap of the 63 words that
+ * follow the last address (bit i set: relocate where + (i-1) * 8). */
+static int walk_relr(struct walk *w, const uint64_t *r, uint64_t size)
+{
+    struct image *im = w->im;
+    const struct reloc_type *rt = NULL;
+    for (size_t i = 0; i < im->arch->ntypes; i++)
+        if (im->arch->types[i].kind == RK_RELATIVE)
+            rt = &im->arch->types[i];
+    uint64_t where = 0;
+    for (uint64_t i = 0; r && i < size / 8; i++) {
+        uint64_t e = r[i];
+        if (!(e & 1)) {
+            if (relocate_one(w, rt->type, 0, e, 0, false))
+                return -1;
+            where = e + 8;
+            continue;
+        }
+        for (unsigned bit = 1; bit < 64; bit++)
+            if ((e >> bit) & 1 && relocate_one(w, rt->type, 0, where + (bit - 1) * 8, 0, false))
+                return -1;
+        where += 63 * 8;
+    }
+    return 0;
+}
+
+static void trace_counts(struct walk *w)
+{
+    struct image *im = w->im;
+    for (size_t i = 0; i < im->arch->ntypes; i++)
+        if (w->counts[i])
+            diag_trace(w->ld->d, "%s: applied %u %s", im->path, w->counts[i], im->arch->types[i].name);
+}
+
+static int relocate_image(struct walk *w)
+{
+    struct image *im = w->im;
+    uint64_t relasz = im->dyn[DT_RELASZ], relsz = im->dyn[DT_RELSZ], pltsz = im->dyn[DT_PLTRELSZ];
+    bool plt_rela = !dyn_has(im, DT_PLTREL) || im->dyn[DT_PLTREL] == DT_RELA;
+    uint64_t *sz = plt_rela ? &relasz : &relsz;
+    int tag = plt_rela ? DT_RELA : DT_REL;
+    if (dyn_has(im, DT_JMPREL) && dyn_has(im, tag) && im->dyn[tag] + *sz == im->dyn[DT_JMPREL] + pltsz &&
+        *sz >= pltsz)
+        *sz -= pltsz;       /* some linkers count the PLT relocations in DT_RELASZ too */
+    const void *relr = table(w, DT_RELR, im->dyn[DT_RELRSZ], DT_RELRENT, 8, "DT_RELR");
+    const void *rela = table(w, DT_RELA, relasz, DT_RELAENT, sizeof(Elf64_Rela), "DT_RELA");
+    const void *rel = table(w, DT_REL, relsz, DT_RELENT, sizeof(Elf64_Rel), "DT_REL");
+    const void *plt = table(w, DT_JMPREL, pltsz, -1, plt_rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel), "DT_JMPREL");
+    if (TABLE_BAD(relr) || TABLE_BAD(rela) || TABLE_BAD(rel) || TABLE_BAD(plt))
+        return -1;
+    memset(w->counts, 0, sizeof w->counts);
+    w->last_sym = 0;
+    if (walk_relr(w, relr, im->dyn[DT_RELRSZ]) || walk_rela(w, rela, relasz) || walk_rel(w, rel, relsz) ||
+        (plt_rela ? walk_rela(w, plt, pltsz) : walk_rel(w, plt, pltsz)))
+        return -1;
+    trace_counts(w);
+    return 0;
+}
+
+static int run_deferred(struct walk *w)
+{
+    for (size_t i = 0; i < w->ndef; i++) {
+        struct deferred *df = &w->def[i];
+        w->im = df->im;
+        uint64_t S = df->im->arch->call_ifunc(df->resolver);
+        if (arch_reloc_apply(df->rt, image_addr(df->im, df->where), S, df->addend, df->im->bias,
+                             df->im->bias + df->where))
+            return diag_fail(w->ld->d, PLUGIN_ERR_FORMAT, df->im->path, "%s at 0x%llx: the value does not fit",
+                             df->rt->name, (unsigned long long)df->where);
+    }
+    if (w->ndef)
+        diag_trace(w->ld->d, "called %zu IFUNC resolvers", w->ndef);
+    return 0;
+}
+
+int elf_relocate_all(struct load *ld)
+{
+    struct walk w = { .ld = ld };
+    int rc = 0;
+    for (size_t i = ld->nimages; i-- > 0 && !rc;) {     /* dependencies (later in BFS) first */
+        w.im = ld->images[i];
+        rc = relocate_image(&w);
+    }
+    if (!rc)
+        rc = run_deferred(&w);
+    for (size_t i = 0; i < ld->nimages && !rc; i++)
+        ld->images[i]->state = IMG_RELOCATED;
+    free(w.def);
+    return rc;
+}

@@ -1,0 +1,147 @@
+/*
+ * elf_symtab.c — find a symbol's definition in one object, the way glibc's do_lookup_x does.
+ *
+ * GNU hash: the bloom filter rejects most misses with one word; otherwise the bucket gives the
+ * first symbol of a chain whose words hold the symbols' hashes (low bit: end of chain). SysV hash
+ * (DT_HASH) is the fallback: bucket, then a chain of symbol indices (bounded: a cyclic chain in a
+ * hostile file must not loop forever).
+ *
+ * A candidate matches when it is defined, of a type that can be linked to, global or weak, not
+ * hidden, its name is equal, and its version is acceptable (glibc's check_match):
+ *   - a versioned reference matches a definition of the same version, or a definition whose
+ *     version index has no name (unversioned object, or VER_NDX_GLOBAL without a base version),
+ *     unless the reference or the definition is hidden;
+ *   - an unversioned reference takes an unversioned definition at once; otherwise the one
+ *     non-hidden versioned definition (the default "@@" version) when there is exactly one.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+static uint32_t gnu_hash_of(const char *s)
+{
+    uint32_t h = 5381;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = h * 33 + *p;
+    return h;
+}
+
+static uint32_t sysv_hash_of(const char *s)
+{
+    uint32_t h = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h = (h << 4) + *p;
+        uint32_t g = h & 0xf0000000;
+        h ^= g >> 24;
+        h &= ~g;
+    }
+    return h;
+}
+
+void sym_query_init(struct sym_query *q, const char *name, const struct version *v)
+{
+    q->name = name;
+    q->gnu_hash = gnu_hash_of(name);
+    q->sysv_hash = 0;
+    q->have_sysv = false;
+    q->version = v;
+    q->newest = false;
+}
+
+uint64_t elf_symbol_addr(const struct image *im, const Elf64_Sym *sym)
+{
+    return sym->st_shndx == SHN_ABS ? sym->st_value : im->bias + sym->st_value;
+}
+
+/* State of one lookup in one object: the single default-version candidate seen so far. */
+struct match_state {
+    const Elf64_Sym *versioned;
+    unsigned nversioned;
+};
+
+static bool version_ok(const struct image *im, uint32_t idx, const struct sym_query *q,
+                       struct match_state *st, const Elf64_Sym *sym)
+{
+    if (!im->versym)
+        return true;                        /* the object has no versions: accept */
+    uint16_t vs = im->versym[idx];
+    uint32_t ndx = vs & 0x7fff;
+    bool hidden = (vs & 0x8000) != 0;
+    if (q->version) {
+        const char *have = ndx < im->nversions ? im->versions[ndx].name : NULL;
+        if (have && strcmp(have, q->version->name) == 0)
+            return true;
+        return !(q->version->hidden || have || hidden) && ndx < im->nversions;
+    }
+    if (ndx >= (q->newest ? 2u : 3u)) {     /* versioned: remember the default one, decide later */
+        if (!hidden && st->nversioned++ == 0)
+            st->versioned = sym;
+        return false;
+    }
+    return true;
+}
+
+static bool sym_ok(const struct image *im, uint32_t idx, const struct sym_query *q, struct match_state *st)
+{
+    const Elf64_Sym *sym = &im->symtab[idx];
+    unsigned type = ELF64_ST_TYPE(sym->st_info), bind = ELF64_ST_BIND(sym->st_info);
+    unsigned vis = ELF64_ST_VISIBILITY(sym->st_other);
+    if (sym->st_shndx == SHN_UNDEF || (sym->st_value == 0 && sym->st_shndx != SHN_ABS && type != STT_TLS))
+        return false;
+    if (type != STT_NOTYPE && type != STT_OBJECT && type != STT_FUNC && type != STT_COMMON &&
+        type != STT_TLS && type != STT_GNU_IFUNC)
+        return false;
+    if (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE)
+        return false;
+    if (vis == STV_HIDDEN || vis == STV_INTERNAL)
+        return false;
+    const char *name = image_str(im, sym->st_name);
+    if (!name || strcmp(name, q->name) != 0)
+        return false;
+    return version_ok(im, idx, q, st, sym);
+}
+
+static const Elf64_Sym *find_gnu(const struct image *im, const struct sym_query *q, struct match_state *st)
+{
+    const struct gnu_hash *g = &im->gnu;
+    uint32_t h = q->gnu_hash;
+    uint64_t word = g->bloom[(h / 64) & (g->bloom_size - 1)];
+    uint64_t mask = (1ULL << (h % 64)) | (1ULL << ((h >> g->bloom_shift) % 64));
+    if ((word & mask) != mask)
+        return NULL;
+    uint32_t i = g->buckets[h % g->nbuckets];
+    if (i == 0)
+        return NULL;
+    for (; i < im->nsyms; i++) {            /* every chain ends by nsyms - 1 (checked at load) */
+        uint32_t ch = g->chain[i - g->symoffset];
+        if ((ch | 1) == (h | 1) && sym_ok(im, i, q, st))
+            return &im->symtab[i];
+        if (ch & 1)
+            break;
+    }
+    return NULL;
+}
+
+static const Elf64_Sym *find_sysv(const struct image *im, struct sym_query *q, struct match_state *st)
+{
+    if (!q->have_sysv) {
+        q->sysv_hash = sysv_hash_of(q->name);
+        q->have_sysv = true;
+    }
+    uint32_t i = im->sysv_buckets[q->sysv_hash % im->sysv_nbucket];
+    for (uint32_t steps = 0; i != STN_UNDEF && i < im->nsyms && steps < im->nsyms; steps++) {
+        if (sym_ok(im, i, q, st))
+            return &im->symtab[i];
+        i = im->sysv_chain[i];
+    }
+    return NULL;
+}
+
+const Elf64_Sym *elf_find_symbol(const struct image *im, struct sym_query *q)
+{
+    struct match_state st = { NULL, 0 };
+    const Elf64_Sym *s = im->gnu.nbuckets ? find_gnu(im, q, &st) : find_sysv(im, q, &st);
+    if (s)
+        return s;
+    return st.nversioned == 1 ? st.versioned : NULL;
+}

@@ -1,0 +1,185 @@
+/*
+ * vm.c — virtual memory for the objects we load: reserve, map, zero-fill, protect.
+ *
+ * The shape is FreeBSD rtld's map_object(): reserve the whole span of the object with one
+ * PROT_NONE mapping (so nothing else can land between its segments), then overlay every PT_LOAD
+ * at its place with MAP_FIXED — from the file, so that tools such as /proc/self/maps, perf and gdb
+ * see which file the pages belong to — or, for a memory image, anonymous pages filled by copying.
+ * Past p_filesz a segment is zero: the rest of the last file page is cleared by hand and whole
+ * pages beyond it are mapped anonymously.
+ *
+ * The W^X policy lives here, in vm_protect: no mapping is ever writable and executable at once.
+ * Segments that are not writable get their final protection at once; writable ones stay
+ * read-write, and RELRO turns read-only after relocation (vm_protect_image).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+size_t vm_page_size(void)
+{
+    static size_t page;
+    if (!page)
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
+
+static uintptr_t down(uintptr_t x, uintptr_t a) { return x & ~(a - 1); }
+static uintptr_t up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
+
+int vm_prot_of(uint32_t pflags)
+{
+    return ((pflags & PF_R) ? PROT_READ : 0) | ((pflags & PF_W) ? PROT_WRITE : 0) |
+           ((pflags & PF_X) ? PROT_EXEC : 0);
+}
+
+/* The only mprotect in the loader: refuses writable + executable. */
+static int vm_protect(const struct image *im, uintptr_t addr, size_t len, int prot, struct diag *d)
+{
+    if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path, "refusing a writable and executable mapping");
+    if (len && mprotect((void *)addr, len, prot) != 0)
+        return diag_fail(d, PLUGIN_ERR_IO, im->path, "mprotect(0x%lx, 0x%zx) failed: %s",
+                         (unsigned long)addr, len, strerror(errno));
+    return 0;
+}
+
+/* Reserve [lo, hi) of the object, placed so that the bias is a multiple of its alignment. */
+static int reserve(struct image *im, struct diag *d)
+{
+    uintptr_t page = vm_page_size();
+    uintptr_t align = im->align > page ? (uintptr_t)im->align : page;
+    if (align > (1UL << 30))
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path, "segment alignment 0x%lx is too large",
+                         (unsigned long)align);
+    uintptr_t lo = down(im->lo, page), len = up(im->hi, page) - lo;
+    size_t extra = align - page;
+    void *res = mmap(NULL, len + extra, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (res == MAP_FAILED)
+        return diag_fail(d, errno == ENOMEM ? PLUGIN_ERR_NOMEM : PLUGIN_ERR_IO, im->path,
+                         "cannot reserve 0x%lx bytes of address space: %s", (unsigned long)len, strerror(errno));
+    uintptr_t r = (uintptr_t)res;
+    uintptr_t bias = up(r - lo, align);
+    uintptr_t start = bias + lo;
+    if (start > r)
+        munmap(res, start - r);
+    if (r + len + extra > start + len)
+        munmap((void *)(start + len), r + len + extra - (start + len));
+    im->map_base = (void *)start;
+    im->map_len = len;
+    im->bias = bias;
+    diag_trace(d, "%s: reserved 0x%lx bytes at 0x%lx (load bias 0x%lx)", im->path,
+               (unsigned long)len, (unsigned long)start, (unsigned long)bias);
+    return 0;
+}
+
+/* Map the file-backed pages of one segment: from the fd, or copied from a memory image. */
+static int map_file_part(struct image *im, const struct segment *sg, struct source *s, struct diag *d)
+{
+    uintptr_t page = vm_page_size();
+    uintptr_t start = down(im->bias + sg->vaddr, page);
+    uintptr_t end = up(im->bias + sg->vaddr + sg->filesz, page);
+    uint64_t off = down(sg->offset, page);
+    int prot = vm_prot_of(sg->flags);
+    void *p;
+    if (s->mem) {
+        p = mmap((void *)start, end - start, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (p != MAP_FAILED)
+            memcpy(p, s->mem + off, (size_t)(sg->offset + sg->filesz - off));
+    } else {
+        p = mmap((void *)start, end - start, prot, MAP_PRIVATE | MAP_FIXED, s->fd, (off_t)off);
+    }
+    if (p == MAP_FAILED)
+        return diag_fail(d, PLUGIN_ERR_IO, im->path, "cannot map segment at vaddr 0x%llx: %s",
+                         (unsigned long long)sg->vaddr, strerror(errno));
+    diag_trace(d, "%s: mapped %c%c%c 0x%lx-0x%lx from file offset 0x%llx%s", im->path,
+               (prot & PROT_READ) ? 'r' : '-', (prot & PROT_WRITE) ? 'w' : '-',
+               (prot & PROT_EXEC) ? 'x' : '-', (unsigned long)start, (unsigned long)end,
+               (unsigned long long)off, s->mem ? " (copied from memory)" : "");
+    return 0;
+}
+
+/* Zero from p_filesz to p_memsz: the tail of the last file page, then whole anonymous pages. */
+static int map_zero_part(struct image *im, const struct segment *sg, struct diag *d)
+{
+    uintptr_t page = vm_page_size();
+    uintptr_t zstart = im->bias + sg->vaddr + sg->filesz;
+    uintptr_t zpage = up(zstart, page), zend = up(im->bias + sg->vaddr + sg->memsz, page);
+    int prot = vm_prot_of(sg->flags);
+    if (sg->filesz && zstart < zpage) {
+        uintptr_t pg = down(zstart, page);
+        bool ro = !(prot & PROT_WRITE);
+        if (ro && vm_protect(im, pg, page, PROT_READ | PROT_WRITE, d))
+            return -1;
+        memset((void *)zstart, 0, zpage - zstart);
+        if (ro && vm_protect(im, pg, page, prot, d))
+            return -1;
+    }
+    if (!sg->filesz)
+        zpage = down(im->bias + sg->vaddr, page);
+    if (zend > zpage) {
+        void *p = mmap((void *)zpage, zend - zpage, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (p == MAP_FAILED)
+            return diag_fail(d, PLUGIN_ERR_IO, im->path, "cannot map zero pages at 0x%lx: %s",
+                             (unsigned long)zpage, strerror(errno));
+        diag_trace(d, "%s: zero-filled 0x%lx-0x%lx (bss)", im->path, (unsigned long)zpage,
+                   (unsigned long)zend);
+    }
+    return 0;
+}
+
+int vm_map_image(struct image *im, struct source *s, struct diag *d)
+{
+    if (reserve(im, d))
+        return -1;
+    for (size_t i = 0; i < im->nsegs; i++) {
+        const struct segment *sg = &im->segs[i];
+        if (sg->filesz && map_file_part(im, sg, s, d))
+            goto fail;
+        if (sg->memsz > sg->filesz && map_zero_part(im, sg, d))
+            goto fail;
+        if (s->mem && sg->filesz && !(sg->flags & PF_W)) {   /* copied pages: now their real protection */
+            uintptr_t page = vm_page_size();
+            uintptr_t a = down(im->bias + sg->vaddr, page);
+            if (vm_protect(im, a, up(im->bias + sg->vaddr + sg->filesz, page) - a, vm_prot_of(sg->flags), d))
+                goto fail;
+        }
+    }
+    return 0;
+fail:
+    vm_unmap_image(im);
+    return -1;
+}
+
+void vm_unmap_image(struct image *im)
+{
+    if (im->map_base)
+        munmap(im->map_base, im->map_len);
+    im->map_base = NULL;
+    im->map_len = 0;
+}
+
+int vm_protect_image(struct image *im, struct diag *d)
+{
+    uintptr_t page = vm_page_size();
+    for (size_t i = 0; i < im->nsegs; i++) {
+        const struct segment *sg = &im->segs[i];
+        if (sg->flags & PF_X)
+            im->arch->flush_icache(image_addr(im, sg->vaddr), (size_t)sg->memsz);
+    }
+    if (im->relro_memsz) {
+        uintptr_t a = down(im->bias + im->relro_vaddr, page);
+        uintptr_t e = down(im->bias + im->relro_vaddr + im->relro_memsz, page);
+        if (e > a) {
+            if (vm_protect(im, a, e - a, PROT_READ, d))
+                return -1;
+            diag_trace(d, "%s: RELRO 0x%lx-0x%lx is now read-only", im->path, (unsigned long)a,
+                       (unsigned long)e);
+        }
+    }
+    return 0;
+}
