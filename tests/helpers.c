@@ -29,6 +29,27 @@ const char *fixture(const char *name)
     return p;
 }
 
+plugin *open_fixture(const char *name)
+{
+    plugin_error err;
+    const char *path = fixture(name);
+    plugin *p = plugin_open(path, &err);
+    cr_assert_not_null(p, "plugin_open(%s) failed: code %d: %s", path, err.code, err.message);
+    cr_assert_eq(err.code, PLUGIN_OK, "success but code %d", err.code);
+    cr_assert_str_empty(err.message, "success but message \"%s\"", err.message);
+    return p;
+}
+
+void *must_lookup(plugin *p, const char *name)
+{
+    plugin_error err;
+    void *a = plugin_lookup(p, name, &err);
+    cr_assert_not_null(a, "plugin_lookup(%s) failed: code %d: %s", name, err.code, err.message);
+    cr_assert_eq(err.code, PLUGIN_OK);
+    cr_assert_str_empty(err.message);
+    return a;
+}
+
 char *read_file(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");
@@ -215,12 +236,12 @@ static int dyn_find(const char *path, int64_t tag, int index, uint64_t *val, cha
     return found;
 }
 
-int elf_dyn_tag(const char *path, int64_t tag, uint64_t *val)
+int file_dyn_tag(const char *path, int64_t tag, uint64_t *val)
 {
     return dyn_find(path, tag, 0, val, NULL);
 }
 
-char *elf_dyn_string(const char *path, int64_t tag, int index)
+char *file_dyn_string(const char *path, int64_t tag, int index)
 {
     char *s = NULL;
     if (!dyn_find(path, tag, index, NULL, &s))
@@ -228,8 +249,7 @@ char *elf_dyn_string(const char *path, int64_t tag, int index)
     return s;
 }
 
-int elf_find_symbol(const char *path, const char *name, int dynamic,
-                    int *bind, int *vis, unsigned *shndx)
+static int find_symbol(const char *path, const char *name, int dynamic, GElf_Sym *out)
 {
     struct elf_file ef;
     elf_open_file(path, &ef);
@@ -245,12 +265,7 @@ int elf_find_symbol(const char *path, const char *name, int dynamic,
                 break;
             const char *s = elf_strptr(ef.elf, sh.sh_link, sym.st_name);
             if (s && strcmp(s, name) == 0) {
-                if (bind)
-                    *bind = GELF_ST_BIND(sym.st_info);
-                if (vis)
-                    *vis = GELF_ST_VISIBILITY(sym.st_other);
-                if (shndx)
-                    *shndx = sym.st_shndx;
+                *out = sym;
                 found = 1;
             }
         }
@@ -259,7 +274,31 @@ int elf_find_symbol(const char *path, const char *name, int dynamic,
     return found;
 }
 
-char *elf_undefined_dynsyms(const char *path)
+int file_find_symbol(const char *path, const char *name, int dynamic,
+                    int *bind, int *vis, unsigned *shndx)
+{
+    GElf_Sym sym;
+    if (!find_symbol(path, name, dynamic, &sym))
+        return 0;
+    if (bind)
+        *bind = GELF_ST_BIND(sym.st_info);
+    if (vis)
+        *vis = GELF_ST_VISIBILITY(sym.st_other);
+    if (shndx)
+        *shndx = sym.st_shndx;
+    return 1;
+}
+
+int file_symbol_value(const char *path, const char *name, int dynamic, uint64_t *value)
+{
+    GElf_Sym sym;
+    if (!find_symbol(path, name, dynamic, &sym))
+        return 0;
+    *value = sym.st_value;
+    return 1;
+}
+
+char *file_undefined_dynsyms(const char *path)
 {
     struct elf_file ef;
     elf_open_file(path, &ef);
@@ -291,7 +330,7 @@ char *elf_undefined_dynsyms(const char *path)
     return out;
 }
 
-int elf_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz)
+int file_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz)
 {
     struct elf_file ef;
     elf_open_file(path, &ef);

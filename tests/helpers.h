@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plugin.h"
+
 #ifndef FIXTURE_DIR
 #error "FIXTURE_DIR must be defined by the build (mk/tests.mk)"
 #endif
@@ -16,6 +18,11 @@
 /* Absolute path of a fixture: fixture("basic.so") -> FIXTURE_DIR "/basic.so". Returns a string
  * that lives until the process exits. */
 const char *fixture(const char *name);
+
+/* plugin_open(fixture(name)); the test fails (with the loader's message) when it fails. */
+plugin *open_fixture(const char *name);
+/* plugin_lookup that must succeed. */
+void *must_lookup(plugin *p, const char *name);
 
 /* Whole file into a malloc'ed buffer (NUL-terminated, size without the NUL). Aborts the test on
  * error. */
@@ -47,19 +54,21 @@ char *self_argv0(void);
 /* Read an ELF file with libelf: the value of the first dynamic entry with the given tag.
  * Returns 1 and stores it in *val when present, 0 when absent. Aborts the test when the file
  * cannot be read. */
-int elf_dyn_tag(const char *path, int64_t tag, uint64_t *val);
+int file_dyn_tag(const char *path, int64_t tag, uint64_t *val);
 /* The string of a dynamic entry whose value is a DT_STRTAB offset (DT_NEEDED, DT_RUNPATH,
  * DT_SONAME), the index-th such entry; malloc'ed, or NULL when there is none. */
-char *elf_dyn_string(const char *path, int64_t tag, int index);
+char *file_dyn_string(const char *path, int64_t tag, int index);
 /* Look a symbol up in .symtab (or .dynsym when dynamic is non-zero). Returns 1 and fills
  * bind/vis/shndx (any may be NULL) when found, 0 otherwise. */
-int elf_find_symbol(const char *path, const char *name, int dynamic,
+int file_find_symbol(const char *path, const char *name, int dynamic,
                     int *bind, int *vis, unsigned *shndx);
+/* The st_value of a symbol of .symtab (or .dynsym); 1 when found. */
+int file_symbol_value(const char *path, const char *name, int dynamic, uint64_t *value);
 /* Names of the undefined symbols of .dynsym (other than the null symbol), space-separated with
  * a trailing space, in one malloc'ed string ("" when there are none). */
-char *elf_undefined_dynsyms(const char *path);
+char *file_undefined_dynsyms(const char *path);
 /* 1 when the object has a program header of the given type, and its vaddr/memsz then. */
-int elf_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz);
+int file_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz);
 
 /* Run argv[0] (a path) with argv, stdin from /dev/null; capture stdout and stderr into
  * malloc'ed strings (either pointer may be NULL to discard). Returns the wait status as given

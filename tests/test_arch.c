@@ -11,6 +11,8 @@
 
 #include <criterion/criterion.h>
 
+#include <stdio.h>
+
 #include <elf.h>
 #include <string.h>
 
