@@ -161,6 +161,27 @@ static int setup_sysv_hash(struct image *im, struct diag *d)
     return 0;
 }
 
+/*
+ * ELF records the size of the dynamic symbol table nowhere but in the hash tables, and those
+ * only cover the symbols that can be looked up: undefined symbols past the last hashed one are
+ * not counted (an object with no definitions has a GNU hash that counts none). Relocations may
+ * name them, so their bound is the table's extent: up to the string table when that follows it
+ * (as every linker lays them out), else to the end of the segment.
+ */
+static uint32_t symtab_extent(const struct image *im)
+{
+    uint64_t start = im->dyn[DT_SYMTAB], end = start;
+    for (size_t i = 0; i < im->nsegs; i++)
+        if (start >= im->segs[i].vaddr && start < im->segs[i].vaddr + im->segs[i].memsz)
+            end = im->segs[i].vaddr + im->segs[i].memsz;
+    if (im->dyn[DT_STRTAB] > start && im->dyn[DT_STRTAB] < end)
+        end = im->dyn[DT_STRTAB];
+    uint64_t n = (end - start) / sizeof(Elf64_Sym);
+    if (n > UINT32_MAX)
+        n = UINT32_MAX;
+    return n > im->nsyms ? (uint32_t)n : im->nsyms;
+}
+
 static int setup_symtab(struct image *im, struct diag *d)
 {
     if (!dyn_has(im, DT_SYMTAB))
@@ -179,10 +200,14 @@ static int setup_symtab(struct image *im, struct diag *d)
                          "symbol table (DT_SYMTAB 0x%llx, %u symbols) is outside the mapped segments",
                          (unsigned long long)im->dyn[DT_SYMTAB], im->nsyms);
     im->symtab = image_addr(im, im->dyn[DT_SYMTAB]);
+    im->nsyms_max = symtab_extent(im);
     if (dyn_has(im, DYN_VERSYM)) {
         if (!image_range_ok(im, im->dyn[DYN_VERSYM], (uint64_t)im->nsyms * 2, false))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERSYM is outside the mapped segments");
         im->versym = image_addr(im, im->dyn[DYN_VERSYM]);
+        while (im->nsyms_max > im->nsyms &&
+               !image_range_ok(im, im->dyn[DYN_VERSYM], (uint64_t)im->nsyms_max * 2, false))
+            im->nsyms_max = im->nsyms + (im->nsyms_max - im->nsyms) / 2;
     }
     return 0;
 }

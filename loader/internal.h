@@ -134,7 +134,8 @@ struct image {
     const char *strtab;
     uint64_t strsz;
     const Elf64_Sym *symtab;
-    uint32_t nsyms;
+    uint32_t nsyms;         /* symbols covered by the hash tables (lookups) */
+    uint32_t nsyms_max;     /* symbols a relocation may name (the table's extent in memory) */
     struct gnu_hash gnu;
     const uint32_t *sysv_buckets, *sysv_chain;
     uint32_t sysv_nbucket;

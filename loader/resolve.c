@@ -71,9 +71,9 @@ static bool lookup_chain(struct load *ld, struct image *im, struct sym_query *q,
 int resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct resolved *out)
 {
     struct diag *d = ld->d;
-    if (idx >= im->nsyms)
+    if (idx >= im->nsyms_max)
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "relocation names symbol %u; the table has %u", idx,
-                         im->nsyms);
+                         im->nsyms_max);
     const Elf64_Sym *sym = &im->symtab[idx];
     const char *name = image_str(im, sym->st_name);
     if (!name)
