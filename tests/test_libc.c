@@ -60,8 +60,9 @@ Test(libc, plugin_calls_libc)
 }
 
 /* glibc has memcpy@GLIBC_2.2.5 (compat) and memcpy@@GLIBC_2.14 (default); the plugin references
- * memcpy@GLIBC_2.14, and so does this test binary (ld.so bound our memcpy). Same for realpath
- * (@GLIBC_2.2.5 / @@GLIBC_2.3). */
+ * memcpy@GLIBC_2.14, and so does this test binary: the plugin must get what ld.so gave us.
+ * (Under AddressSanitizer that is ASan's interceptor, which comes before libc in the search
+ * order.) Same for realpath (@GLIBC_2.2.5 / @@GLIBC_2.3). */
 Test(libc, versioned_references_bind_to_their_version)
 {
     void *memcpy_new = dlvsym(RTLD_DEFAULT, "memcpy", "GLIBC_2.14");
@@ -73,7 +74,7 @@ Test(libc, versioned_references_bind_to_their_version)
     /* Without this the test could not tell a wrong binding from a right one. */
     cr_assert_neq(memcpy_new, memcpy_old, "this libc's memcpy versions coincide");
     cr_assert_neq(realpath_new, realpath_old, "this libc's realpath versions coincide");
-    cr_assert_eq((void *)memcpy, memcpy_new);
+    cr_assert_neq((void *)memcpy, memcpy_old);
 
     plugin *p = open_fixture("libc_user.so");
     void *(*memcpy_address)(void) = (void *(*)(void))must_lookup(p, "memcpy_address");
