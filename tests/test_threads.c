@@ -18,6 +18,7 @@ struct job {
     const char *path;
     plugin *handle;
     plugin_error err;
+    int init_count_seen;    /* counter.so's init_count right after plugin_open returned */
 };
 
 static void *open_after_barrier(void *arg)
@@ -25,6 +26,9 @@ static void *open_after_barrier(void *arg)
     struct job *j = arg;
     pthread_barrier_wait(j->barrier);
     j->handle = plugin_open(j->path, &j->err);
+    /* plugin_open returns once the initializers have finished, in every thread. */
+    int *count = j->handle ? plugin_lookup(j->handle, "init_count", NULL) : NULL;
+    j->init_count_seen = count ? *count : -1;
     return NULL;
 }
 
@@ -53,6 +57,9 @@ Test(threads, sixteen_threads_open_the_same_plugin)
     for (int i = 0; i < NTHREADS; i++) {
         cr_assert_not_null(jobs[i].handle, "thread %d: %s", i, jobs[i].err.message);
         cr_assert_eq(jobs[i].handle, jobs[0].handle, "thread %d got another handle", i);
+        cr_assert_eq(jobs[i].init_count_seen, 1,
+                     "thread %d: plugin_open returned with init_count %d", i,
+                     jobs[i].init_count_seen);
     }
     plugin *p = jobs[0].handle;
     cr_assert_eq(*(int *)must_lookup(p, "init_count"), 1, "initializer ran %d times",
