@@ -1,0 +1,90 @@
+/*
+ * test_host.c — objects the system loader already has (libc.so.6): plugin_open returns a handle
+ * over the existing object, without mapping the file again, and plugin_lookup reads that
+ * object's dynamic symbol table (default versions for unversioned names). Also the trace hook.
+ */
+#include "helpers.h"
+#include "plugin.h"
+
+#include <criterion/criterion.h>
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The path of libc.so.6 as mapped in this process, from /proc/self/maps. */
+static char *libc_path(void)
+{
+    char *maps = read_file("/proc/self/maps", NULL);
+    char *hit = strstr(maps, "/libc.so.6\n");
+    cr_assert_not_null(hit, "no libc.so.6 in /proc/self/maps");
+    char *start = hit;
+    while (start > maps && start[-1] != ' ')
+        start--;
+    char *path = strndup(start, (size_t)(hit - start) + strlen("/libc.so.6"));
+    free(maps);
+    return path;
+}
+
+static int count_lines_with(const char *maps, const char *needle)
+{
+    int n = 0;
+    for (const char *p = maps; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+Test(host, libc_is_not_loaded_twice)
+{
+    char *path = libc_path();
+    plugin_open(FIXTURE_DIR "/does-not-exist.so", NULL);   /* warm-up */
+    char *before = maps_snapshot();
+
+    plugin_error err;
+    plugin *p = plugin_open(path, &err);
+    cr_assert_not_null(p, "code %d: %s", err.code, err.message);
+    cr_assert_eq(plugin_open(path, NULL), p);
+
+    char *after = maps_snapshot();
+    cr_assert_eq(count_lines_with(after, path), count_lines_with(before, path),
+                 "%s was mapped again", path);
+
+    /* Lookups go to the object the process already has. */
+    cr_assert_eq(plugin_lookup(p, "getpid", &err), (void *)getpid, "%s", err.message);
+    void *memcpy_default = dlvsym(RTLD_DEFAULT, "memcpy", "GLIBC_2.14");
+    void *libc_memcpy = plugin_lookup(p, "memcpy", &err);
+    cr_assert_not_null(libc_memcpy, "%s", err.message);
+    /* ASan's interceptor is found first by dlvsym(RTLD_DEFAULT); compare with libc's own then. */
+    void *h = dlopen(path, RTLD_NOLOAD | RTLD_LAZY);
+    if (h)
+        memcpy_default = dlvsym(h, "memcpy", "GLIBC_2.14");
+    cr_assert_eq(libc_memcpy, memcpy_default, "unversioned lookup did not give the default version");
+    cr_assert_null(plugin_lookup(p, "plugin_test_no_such_symbol", &err));
+    cr_assert_eq(err.code, PLUGIN_ERR_NOT_FOUND);
+}
+
+struct lines {
+    int n;
+    int bad;
+};
+
+static void on_trace(void *ctx, const char *line)
+{
+    struct lines *l = ctx;
+    l->n++;
+    if (!line || !*line || strchr(line, '\n'))
+        l->bad++;
+}
+
+Test(host, trace_reports_a_load)
+{
+    struct lines l = { 0, 0 };
+    struct plugin_options opts = { .trace = on_trace, .trace_ctx = &l };
+    plugin_error err;
+    plugin *p = plugin_open_with(fixture("initorder.so"), &opts, &err);
+    cr_assert_not_null(p, "%s", err.message);
+    cr_assert_geq(l.n, 5, "only %d trace lines for a whole load", l.n);
+    cr_assert_eq(l.bad, 0, "%d empty or multi-line trace lines", l.bad);
+}
