@@ -67,7 +67,16 @@ $(BUILD)/tests/obj/%.o: tests/%.c $(TEST_HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(WARN) $(CFLAGS) $(SANFLAGS) $(TEST_DEFS) -c $< -o $@
 
-$(TEST_BIN): $(TEST_OBJS) $(BUILD)/libplugin.a | $(FIXTURES) $(BUILD)/plugin $(BUILD)/tests/static_host
+# The list of test sources, rewritten only when it changes: a test file that was deleted must
+# leave the binary too (its stale object would otherwise stay linked in).
+TEST_LIST := $(BUILD)/tests/sources.list
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(BUILD)/tests && echo '$(TEST_SRCS)' | cmp -s - $(TEST_LIST) || \
+        echo '$(TEST_SRCS)' > $(TEST_LIST))
+endif
+
+$(TEST_BIN): $(TEST_OBJS) $(BUILD)/libplugin.a $(TEST_LIST) | $(FIXTURES) $(BUILD)/plugin \
+             $(BUILD)/tests/static_host
 	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libplugin.a $(ELF_LIBS) -lcriterion
 
 # ---- a fully static host (glibc -static) that loads hostcall.so ----
