@@ -50,8 +50,9 @@ $(BUILD)/libplugin.a: $(LIB_OBJS)
 $(BUILD)/libplugin.so: $(LIB_OBJS)
 	$(CC) -shared $(SANFLAGS) -Wl,-soname,libplugin.so.0 -Wl,-z,relro,-z,now -o $@ $^ $(ELF_LIBS)
 
-$(BUILD)/plugin: tools/plugin.c $(BUILD)/libplugin.a
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a $(ELF_LIBS)
+$(BUILD)/plugin: tools/plugin.c tools/inspect_elf.c tools/inspect_elf.h $(BUILD)/libplugin.a
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libplugin.a \
+	  $(ELF_LIBS)
 
 $(BUILD)/plugin.pc: Makefile
 	@mkdir -p $(BUILD)
@@ -72,5 +73,28 @@ install: all
 clean:
 	rm -rf build
 
-# Fixtures, tests and demo: see mk/tests.mk.
+# ---- make demo: example plugins loaded by a C host, then by the CLI ----
+EX := $(BUILD)/examples
+
+$(EX)/%.so: examples/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC $(WARN) -O2 -g -o $@ $<
+
+$(EX)/host: examples/host.c include/plugin.h $(BUILD)/libplugin.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a $(ELF_LIBS)
+
+demo: $(DEPS_STAMP) all $(EX)/greeter.so $(EX)/wordcount.so $(EX)/host
+	@printf '\n== 1. A C program (examples/host.c) loads greeter.so, sets V = 7, calls F() ==\n'
+	$(EX)/host $(EX)/greeter.so $(EX)/wordcount.so
+	@printf '\n== 2. What is in wordcount.so (read from the file, nothing loaded) ==\n'
+	$(BUILD)/plugin info $(EX)/wordcount.so
+	@printf '\n== 3. What wordcount.so exports (what plugin_lookup can find) ==\n'
+	$(BUILD)/plugin symbols $(EX)/wordcount.so
+	@printf '\n== 4. Every step of loading wordcount.so ==\n'
+	$(BUILD)/plugin load --trace $(EX)/wordcount.so
+	@printf '\n== 5. Calling into it: digits(1234567) uses snprintf from the C library ==\n'
+	$(BUILD)/plugin call $(EX)/wordcount.so digits 1234567
+
+# Fixtures and tests: see mk/tests.mk (the demo is above).
 include mk/tests.mk
