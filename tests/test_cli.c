@@ -1,0 +1,389 @@
+/*
+ * test_cli.c — the `plugin` command (build/plugin), run as a separate process: exit status,
+ * stdout and stderr of info, symbols, load --trace and call, on the cli_sample.so fixture and on
+ * the system's libz, and its errors (missing file, not ELF, usage mistakes).
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef PLUGIN_CLI
+#error "PLUGIN_CLI must be defined by the build (mk/tests.mk)"
+#endif
+
+#if defined(__x86_64__)
+#define NATIVE_CPU "x86-64"
+#define NATIVE_RELOC "R_X86_64_"
+#define LIBZ "/usr/lib/x86_64-linux-gnu/libz.so.1"
+#elif defined(__aarch64__)
+#define NATIVE_CPU "aarch64"
+#define NATIVE_RELOC "R_AARCH64_"
+#define LIBZ "/usr/lib/aarch64-linux-gnu/libz.so.1"
+#endif
+
+/* One run of the command: exit code (-1 if it did not exit normally), stdout, stderr. */
+struct run {
+    int code;
+    char *out, *err;
+};
+
+/* Run PLUGIN_CLI with the arguments that follow (NULL-terminated). */
+static struct run cli(const char *arg, ...)
+{
+    char *argv[16] = { PLUGIN_CLI };
+    int n = 1;
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a && n < 15; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    struct run r = { -1, NULL, NULL };
+    int status = run_capture(argv, &r.out, &r.err);
+    cr_assert_neq(status, -1, "cannot run %s", PLUGIN_CLI);
+    if (WIFEXITED(status))
+        r.code = WEXITSTATUS(status);
+    return r;
+}
+
+static void expect_in(const char *haystack, const char *needle, const char *what)
+{
+    cr_expect(strstr(haystack, needle) != NULL, "%s: \"%s\" not found in:\n%s", what, needle,
+              haystack);
+}
+
+/* ---- a small JSON checker (RFC 8259 grammar; numbers and escapes checked loosely) ---------- */
+
+static const char *json_value(const char *p, int depth);
+
+static const char *json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+        p++;
+    return p;
+}
+
+static const char *json_string(const char *p)
+{
+    if (*p++ != '"')
+        return NULL;
+    for (; *p != '"'; p++) {
+        if ((unsigned char)*p < 0x20)
+            return NULL;                    /* also catches the end of the text */
+        if (*p == '\\' && (*++p == '\0' || !strchr("\"\\/bfnrtu", *p)))
+            return NULL;
+    }
+    return p + 1;
+}
+
+/* An object or array: open, members separated by commas, close. */
+static const char *json_container(const char *p, int depth, char close)
+{
+    p = json_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (close == '}') {
+            p = json_string(json_ws(p));
+            if (!p || *(p = json_ws(p)) != ':')
+                return NULL;
+            p++;
+        }
+        if (!(p = json_value(p, depth + 1)))
+            return NULL;
+        p = json_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+    }
+}
+
+static const char *json_value(const char *p, int depth)
+{
+    p = json_ws(p);
+    if (depth > 64)
+        return NULL;
+    if (*p == '{' || *p == '[')
+        return json_container(p, depth, *p == '{' ? '}' : ']');
+    if (*p == '"')
+        return json_string(p);
+    for (const char *const *w = (const char *const[]){ "true", "false", "null", NULL }; *w; w++)
+        if (strncmp(p, *w, strlen(*w)) == 0)
+            return p + strlen(*w);
+    const char *start = p;
+    p += *p == '-';
+    while (isdigit((unsigned char)*p) || *p == '.' || *p == 'e' || *p == 'E' || *p == '+' ||
+           *p == '-')
+        p++;
+    return p > start && isdigit((unsigned char)p[-1]) ? p : NULL;
+}
+
+static int is_json_object(const char *text)
+{
+    const char *p = json_ws(text);
+    if (*p != '{')
+        return 0;
+    p = json_value(p, 0);
+    return p && *json_ws(p) == '\0';
+}
+
+/* The path of python3 when it is installed, else NULL. */
+static const char *find_python(void)
+{
+    static char path[4096];
+    const char *dirs[] = { "/usr/bin", "/usr/local/bin", "/bin" };
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/python3", dirs[i]);
+        if (access(path, X_OK) == 0)
+            return path;
+    }
+    return NULL;
+}
+
+/* Validate JSON with our checker and, when python3 exists, with its json module too. */
+static void expect_json(const char *text, const char *what)
+{
+    cr_expect(is_json_object(text), "%s: not a JSON object:\n%s", what, text);
+    const char *py = find_python();
+    if (!py)
+        return;
+    char *dir = make_temp_dir(), file[4200];
+    snprintf(file, sizeof file, "%s/out.json", dir);
+    write_file(file, text, strlen(text));
+    char *argv[] = { (char *)py, "-c", "import json,sys; json.load(open(sys.argv[1]))", file,
+                     NULL };
+    char *err = NULL;
+    int status = run_capture(argv, NULL, &err);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: python3 rejects it: %s\n%s",
+              what, err ? err : "", text);
+    free(err);
+    free(dir);
+}
+
+/* ---- info ---------------------------------------------------------------------------------- */
+
+/* The number after "exported symbols: " in `info` output. */
+static long exported_count(const char *info)
+{
+    const char *p = strstr(info, "exported symbols: ");
+    cr_assert(p, "no exported symbol count in:\n%s", info);
+    return strtol(p + strlen("exported symbols: "), NULL, 10);
+}
+
+/* Lines of `symbols` output, without the heading. */
+static long symbol_lines(const char *out)
+{
+    long n = 0;
+    for (const char *p = out; *p; p++)
+        n += *p == '\n';
+    return n - 1;
+}
+
+Test(cli, info_describes_the_fixture)
+{
+    struct run r = cli("info", fixture("cli_sample.so"), NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    expect_in(r.out, "format:      ELF", "info");
+    expect_in(r.out, "class:       ELF64", "info");
+    expect_in(r.out, "cpu:         " NATIVE_CPU, "info");
+    expect_in(r.out, "type:        ET_DYN", "info");
+    expect_in(r.out, "needed:      libc.so.6", "info");
+    expect_in(r.out, "  LOAD ", "info");
+    expect_in(r.out, "R-X", "info");                 /* the code segment */
+    expect_in(r.out, NATIVE_RELOC "JUMP_SLOT", "info");  /* snprintf through the PLT */
+    cr_expect_str_empty(r.err);
+
+    struct run s = cli("symbols", fixture("cli_sample.so"), NULL);
+    cr_assert_eq(s.code, 0, "symbols: exit %d, stderr: %s", s.code, s.err);
+    cr_expect_eq(exported_count(r.out), symbol_lines(s.out),
+                 "info counts %ld exports, symbols lists %ld:\n%s", exported_count(r.out),
+                 symbol_lines(s.out), s.out);
+}
+
+Test(cli, info_json_is_valid_json)
+{
+    struct run r = cli("info", fixture("cli_sample.so"), "--json", NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    expect_json(r.out, "info --json");
+    expect_in(r.out, "\"cpu\": \"" NATIVE_CPU "\"", "info --json");
+    expect_in(r.out, "\"needed\": [\"libc.so.6\"]", "info --json");
+    expect_in(r.out, "\"" NATIVE_RELOC "JUMP_SLOT\": 1", "info --json");
+}
+
+Test(cli, info_on_another_cpu)
+{
+    struct run r = cli("info", fixture("foreign_aarch64.so"), NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    expect_in(r.out, "cpu:         aarch64", "info");
+    struct run j = cli("info", "--json", fixture("foreign_aarch64.so"), NULL);
+    cr_assert_eq(j.code, 0, "exit %d, stderr: %s", j.code, j.err);
+    expect_json(j.out, "info --json (aarch64)");
+}
+
+Test(cli, info_on_libz)
+{
+    struct run r = cli("info", LIBZ, NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    expect_in(r.out, "soname:      libz.so.1", "info libz");
+    expect_in(r.out, NATIVE_RELOC, "info libz");
+    struct run j = cli("info", LIBZ, "--json", NULL);
+    expect_json(j.out, "info --json libz");
+}
+
+/* ---- symbols ------------------------------------------------------------------------------- */
+
+Test(cli, symbols_lists_exports_only)
+{
+    struct run r = cli("symbols", fixture("cli_sample.so"), NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    expect_in(r.out, "FUNC    GLOBAL  DEFAULT    add3\n", "symbols");
+    expect_in(r.out, "OBJECT  GLOBAL  DEFAULT    cli_counter\n", "symbols");
+    cr_expect(strstr(r.out, "cli_hidden_twice") == NULL, "a hidden function is listed:\n%s",
+              r.out);
+    cr_expect(strstr(r.out, "snprintf") == NULL, "an undefined symbol is listed:\n%s", r.out);
+    /* sorted by name */
+    cr_expect(strstr(r.out, "add3") < strstr(r.out, "cli_counter"), "not sorted:\n%s", r.out);
+}
+
+Test(cli, symbols_json_and_versions)
+{
+    struct run r = cli("symbols", "--json", fixture("cli_sample.so"), NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    expect_json(r.out, "symbols --json");
+    expect_in(r.out, "{\"name\": \"add3\", \"version\": null", "symbols --json");
+
+    struct run z = cli("symbols", LIBZ, NULL);      /* libz versions its symbols */
+    cr_assert_eq(z.code, 0, "exit %d, stderr: %s", z.code, z.err);
+    expect_in(z.out, "@@ZLIB_1.", "symbols libz");
+    struct run zj = cli("symbols", LIBZ, "--json", NULL);
+    expect_json(zj.out, "symbols --json libz");
+}
+
+/* ---- load and call ------------------------------------------------------------------------- */
+
+Test(cli, load_trace_prints_each_step)
+{
+    struct run r = cli("load", fixture("cli_sample.so"), "--trace", NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    int traces = 0;
+    for (const char *p = r.out; (p = strstr(p, "trace: ")) != NULL; p++)
+        traces++;
+    cr_expect_geq(traces, 3, "expected trace lines, got:\n%s", r.out);
+    cr_expect(strncmp(r.out, "trace: ", 7) == 0, "output does not start with a trace:\n%s", r.out);
+    expect_in(r.out, "loaded ", "load --trace");
+
+    struct run quiet = cli("load", fixture("cli_sample.so"), NULL);
+    cr_assert_eq(quiet.code, 0, "exit %d, stderr: %s", quiet.code, quiet.err);
+    cr_expect(strstr(quiet.out, "trace: ") == NULL, "traces without --trace:\n%s", quiet.out);
+}
+
+Test(cli, call_add3)
+{
+    struct run r = cli("call", fixture("cli_sample.so"), "add3", "1", "2", "3", NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    cr_expect_str_eq(r.out, "6\n");
+    struct run h = cli("call", fixture("cli_sample.so"), "add3", "-1", "0x10", "010", NULL);
+    cr_assert_eq(h.code, 0, "exit %d, stderr: %s", h.code, h.err);
+    cr_expect_str_eq(h.out, "23\n");                /* -1 + 16 + 8 */
+    struct run d = cli("call", fixture("cli_sample.so"), "cli_digits", "-12345", NULL);
+    cr_expect_str_eq(d.out, "6\n");                 /* snprintf, through libc */
+}
+
+Test(cli, libz_load_and_call)
+{
+    struct run l = cli("load", LIBZ, NULL);
+    cr_assert_eq(l.code, 0, "exit %d, stderr: %s", l.code, l.err);
+    expect_in(l.out, "loaded ", "load libz");
+
+    struct run r = cli("call", LIBZ, "zlibVersion", NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    char *end;
+    long long v = strtoll(r.out, &end, 10);
+    cr_expect(end != r.out && strcmp(end, "\n") == 0 && v != 0, "not a number: \"%s\"", r.out);
+}
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+Test(cli, missing_file_is_named)
+{
+    const char *path = FIXTURE_DIR "/no-such-plugin.so";
+    const char *cmds[] = { "info", "symbols", "load" };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        struct run r = cli(cmds[i], path, NULL);
+        cr_expect_eq(r.code, 1, "%s: exit %d", cmds[i], r.code);
+        expect_in(r.err, path, cmds[i]);
+        cr_expect_str_empty(r.out, "%s printed to stdout: %s", cmds[i], r.out);
+    }
+    struct run c = cli("call", path, "F", NULL);
+    cr_expect_eq(c.code, 1);
+    expect_in(c.err, path, "call");
+}
+
+Test(cli, not_elf_and_truncated)
+{
+    char *dir = make_temp_dir(), text[4200], cut[4200];
+    snprintf(text, sizeof text, "%s/notes.so", dir);
+    write_file(text, "just some text\n", 15);
+    struct run r = cli("info", text, NULL);
+    cr_expect_eq(r.code, 1);
+    expect_in(r.err, "not an ELF file", "info text file");
+
+    size_t size;
+    char *data = read_file(fixture("cli_sample.so"), &size);
+    snprintf(cut, sizeof cut, "%s/cut.so", dir);
+    write_file(cut, data, 100);                     /* inside the program header table */
+    const char *cmds[] = { "info", "symbols", "load" };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        struct run t = cli(cmds[i], cut, NULL);
+        cr_expect_eq(t.code, 1, "%s of a truncated file: exit %d, stderr %s", cmds[i], t.code,
+                     t.err);
+        expect_in(t.err, "cut.so", cmds[i]);
+    }
+    free(data);
+    free(dir);
+}
+
+Test(cli, missing_symbol)
+{
+    struct run r = cli("call", fixture("cli_sample.so"), "cli_hidden_twice", NULL);
+    cr_expect_eq(r.code, 1);
+    expect_in(r.err, "cli_hidden_twice", "call of a hidden function");
+}
+
+Test(cli, usage_errors_exit_2)
+{
+    cr_expect_eq(cli("frobnicate", NULL).code, 2);
+    cr_expect_eq(cli(NULL).code, 2);
+    cr_expect_eq(cli("info", NULL).code, 2);                            /* no FILE */
+    cr_expect_eq(cli("info", "a.so", "b.so", NULL).code, 2);
+    cr_expect_eq(cli("info", "a.so", "--trace", NULL).code, 2);         /* not an info option */
+    cr_expect_eq(cli("call", "a.so", "f", "1", "2", "3", "4", "5", "6", "7", NULL).code, 2);
+    cr_expect_eq(cli("call", fixture("cli_sample.so"), "add3", "12abc", NULL).code, 2);
+    cr_expect_eq(cli("call", fixture("cli_sample.so"), "add3", "99999999999999999999", NULL).code,
+                 2);
+    struct run r = cli("frobnicate", NULL);
+    expect_in(r.err, "frobnicate", "unknown command");
+}
+
+Test(cli, help_everywhere)
+{
+    const char *cmds[] = { "info", "symbols", "load", "call", "help" };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        struct run r = cli(cmds[i], "--help", NULL);
+        cr_expect_eq(r.code, 0, "%s --help: exit %d", cmds[i], r.code);
+        expect_in(r.out, "usage: plugin ", cmds[i]);
+        expect_in(r.out, "exit status", cmds[i]);
+    }
+    struct run top = cli("--help", NULL);
+    cr_expect_eq(top.code, 0);
+    expect_in(top.out, "call FILE SYMBOL", "--help");
+    expect_in(top.out, "2  usage error", "--help");
+}
