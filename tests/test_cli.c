@@ -351,11 +351,14 @@ Test(cli, not_elf_and_truncated)
     free(dir);
 }
 
-Test(cli, missing_symbol)
+Test(cli, missing_symbol_and_variable)
 {
     struct run r = cli("call", fixture("cli_sample.so"), "cli_hidden_twice", NULL);
     cr_expect_eq(r.code, 1);
     expect_in(r.err, "cli_hidden_twice", "call of a hidden function");
+    struct run v = cli("call", fixture("cli_sample.so"), "cli_counter", NULL);
+    cr_expect_eq(v.code, 1, "calling a variable: exit %d", v.code);   /* refused, not a crash */
+    expect_in(v.err, "not a function", "call of a variable");
 }
 
 Test(cli, usage_errors_exit_2)

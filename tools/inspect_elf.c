@@ -47,12 +47,15 @@ struct elf_file {
     GElf_Phdr *ph;          /* the program headers, phnum of them */
     size_t phnum;
     size_t shnum;
+    int quiet;              /* errors are not printed */
 };
 
 /* Print "plugin: FILE: cause" to stderr. Returns -1 so that callers can `return fail(...)`. */
 static int fail(const struct elf_file *f, const char *fmt, ...)
 {
     va_list ap;
+    if (f->quiet)
+        return -1;
     fprintf(stderr, "plugin: %s: ", f->path);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -123,11 +126,12 @@ static int check_tables(struct elf_file *f)
 }
 
 /* Open path and check that it is an ELF file whose headers libelf can read. */
-static int elf_file_open(struct elf_file *f, const char *path)
+static int elf_file_open(struct elf_file *f, const char *path, int quiet)
 {
     struct stat st;
     memset(f, 0, sizeof *f);
     f->path = path;
+    f->quiet = quiet;
     f->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (f->fd < 0)
         return fail(f, "cannot open: %s", strerror(errno));
@@ -947,7 +951,7 @@ int inspect_info(const char *path, int json)
     struct elf_file f;
     struct info in;
     memset(&in, 0, sizeof in);
-    int rc = elf_file_open(&f, path);
+    int rc = elf_file_open(&f, path, 0);
     if (rc == 0)
         rc = scan_dynamic(&f, &in.dyn);
     if (rc == 0)
@@ -1010,7 +1014,7 @@ int inspect_symbols(const char *path, int json)
 {
     struct elf_file f;
     struct exports x = { 0 };
-    int rc = elf_file_open(&f, path);
+    int rc = elf_file_open(&f, path, 0);
     if (rc == 0)
         rc = read_exports(&f, &x);
     if (rc == 0 && !x.available)
@@ -1022,4 +1026,18 @@ int inspect_symbols(const char *path, int json)
     free(x.v);
     elf_file_close(&f);
     return rc == 0 ? 0 : 1;
+}
+
+int inspect_symbol_type(const char *path, const char *name)
+{
+    struct elf_file f;
+    struct exports x = { 0 };
+    int type = -1;
+    if (elf_file_open(&f, path, 1) == 0 && read_exports(&f, &x) == 0)
+        for (size_t i = 0; i < x.n && type < 0; i++)
+            if (strcmp(x.v[i].name, name) == 0 && !x.v[i].hidden)
+                type = GELF_ST_TYPE(x.v[i].sym.st_info);
+    free(x.v);
+    elf_file_close(&f);
+    return type;
 }

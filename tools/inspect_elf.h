@@ -16,4 +16,8 @@ int inspect_info(const char *path, int json);
 /* `plugin symbols FILE [--json]`: the exported symbols of .dynsym, sorted by name. */
 int inspect_symbols(const char *path, int json);
 
+/* The ELF symbol type (STT_FUNC, STT_OBJECT, ...) of the export name of path (its default
+ * version), or -1 when it cannot be told (no .dynsym, no such export). Prints nothing. */
+int inspect_symbol_type(const char *path, const char *name);
+
 #endif /* PLUGIN_TOOLS_INSPECT_ELF_H */

@@ -17,6 +17,7 @@
 
 #include <plugin.h>
 
+#include <elf.h>
 #include <errno.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -124,6 +125,11 @@ static int cmd_call(const struct args *a)
     void *sym = plugin_lookup(p, a->pos[1], &err);
     if (!sym) {
         report(a->pos[0], &err);
+        return EXIT_FAIL;
+    }
+    int type = inspect_symbol_type(a->pos[0], a->pos[1]);
+    if (type == STT_OBJECT || type == STT_COMMON || type == STT_TLS) {
+        fprintf(stderr, "plugin: %s: %s is a variable, not a function\n", a->pos[0], a->pos[1]);
         return EXIT_FAIL;
     }
     /* POSIX guarantees that a data pointer can carry a function's address; ISO C does not
