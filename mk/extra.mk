@@ -1,0 +1,102 @@
+# Benchmark and fuzzer. Included by the Makefile (after BUILD, CC, CPPFLAGS, WARN, CFLAGS,
+# SANFLAGS, ELF_LIBS, LIB_SRCS and DEPS_STAMP are defined).
+#
+#   make bench                      plugin_open / plugin_lookup against dlopen / dlsym: a table
+#   make fuzz [FUZZ_SECONDS=60]     build the libFuzzer target and run it that long
+#   make fuzz-build                 only build $(BUILD)/fuzz/fuzz_elf and its seed corpus
+#   make fuzz-regress               run every reproducer in fuzz/crashes once (stops at a crash)
+#   FUZZ_ARGS='-jobs=2'             more libFuzzer flags; FUZZ_ALIGN=1 also checks alignment
+#
+# The fuzzer is clang-only (libFuzzer): the library is recompiled with coverage and ASan + UBSan
+# into $(BUILD)/fuzz/obj, separate from the normal objects.
+
+# ---- benchmark ----
+
+BENCH_OUT := $(BUILD)/bench
+
+# The benchmark's own plugin, twice: one copy for each loader (see bench/bench.c).
+$(BENCH_OUT)/bench_plugin.so: bench/bench_plugin.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	gcc -shared -fPIC -O2 -std=gnu11 -Wall -Wextra -Werror -o $@ $<
+$(BENCH_OUT)/bench_plugin_glibc.so: $(BENCH_OUT)/bench_plugin.so
+	cp $< $@
+
+# libelf and zlib are linked statically: with the shared libelf, libz.so.1 would already be in
+# the process and its "cold" open would be a cache hit for both loaders.
+$(BENCH_OUT)/bench: bench/bench.c $(BUILD)/libplugin.a include/plugin.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a \
+	  -Wl,-Bstatic -lelf -lz -Wl,-Bdynamic -lpthread -ldl
+
+.PHONY: bench
+bench: $(BENCH_OUT)/bench $(BENCH_OUT)/bench_plugin.so $(BENCH_OUT)/bench_plugin_glibc.so
+	$(BENCH_OUT)/bench $(BENCH_OUT)
+
+# ---- fuzzer ----
+
+FUZZ_CC      := clang
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+FUZZ_OUT     := $(BUILD)/fuzz
+# Misaligned tables (an e_phoff or a DT_VERNEED that is not a multiple of the entry's alignment)
+# are a known finding (fuzz/crashes/misaligned-*): the loader reads them in place. They are
+# harmless on x86-64 and aarch64, so -fsanitize=alignment is off until the loader checks them;
+# FUZZ_ALIGN=1 turns it back on.
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+                $(if $(FUZZ_ALIGN),,-fno-sanitize=alignment)
+FUZZ_CFLAGS  := -O1 -g $(FUZZ_SAN)
+FUZZ_OBJDIR  := $(FUZZ_OUT)/obj$(if $(FUZZ_ALIGN),-align)
+FUZZ_BIN     := $(FUZZ_OUT)/fuzz_elf$(if $(FUZZ_ALIGN),-align)
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(LIB_SRCS))
+FUZZ_HDRS    := $(wildcard include/*.h loader/*.h arch/*.h)
+
+$(FUZZ_OBJDIR)/%.o: %.c $(FUZZ_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(WARN) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BIN): fuzz/fuzz_elf.c $(FUZZ_OBJS) $(FUZZ_HDRS)
+	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	  -o $@ $< $(FUZZ_OBJS) $(ELF_LIBS)
+
+# Seeds: fuzz/seed_plugin.c linked several ways (stripped, to keep inputs small), plus
+# truncated copies of one of them. fuzz/crashes/* (reproducers of past findings) are seeds too.
+SEED_DIR   := $(FUZZ_OUT)/seeds
+SEED_NAMES := lazy now relr sysv symbolic versioned compact
+SEEDS      := $(patsubst %,$(SEED_DIR)/seed_%.so,$(SEED_NAMES))
+SEED_BASE  := -shared -fPIC -O1 -std=gnu11 -Wall -Wextra -Werror -s
+
+$(SEED_DIR)/seed_lazy.so:      SEED_LDFLAGS := -Wl,-z,lazy
+$(SEED_DIR)/seed_now.so:       SEED_LDFLAGS := -Wl,-z,now,-z,relro
+$(SEED_DIR)/seed_relr.so:      SEED_LDFLAGS := -Wl,-z,pack-relative-relocs
+$(SEED_DIR)/seed_sysv.so:      SEED_LDFLAGS := -Wl,--hash-style=sysv
+$(SEED_DIR)/seed_symbolic.so:  SEED_LDFLAGS := -Wl,-Bsymbolic
+$(SEED_DIR)/seed_versioned.so: SEED_LDFLAGS := -Wl,--version-script=fuzz/seed_plugin.map
+$(SEED_DIR)/seed_compact.so:   SEED_LDFLAGS := -Wl,-z,noseparate-code,--hash-style=gnu,--build-id=none
+
+$(SEED_DIR)/seed_%.so: fuzz/seed_plugin.c fuzz/seed_plugin.map | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	gcc $(SEED_BASE) -o $@ $< $(SEED_LDFLAGS)
+
+$(FUZZ_OUT)/.seeds-truncated: $(SEED_DIR)/seed_compact.so
+	for n in 16 64 120 400 1000 2000 4000; do head -c $$n $< > $(SEED_DIR)/trunc_$$n.bin; done
+	head -c $$(( $$(stat -c %s $<) - 8 )) $< > $(SEED_DIR)/trunc_end.bin
+	@touch $@
+
+# fuzz/crashes holds reproducers of past findings; they stay as seeds once fixed. While one is
+# still open, `make fuzz` stops on it at once: FUZZ_SEED_DIRS='$(SEED_DIR)' leaves them out, or
+# FUZZ_ARGS='-fork=2 -ignore_crashes=1' keeps fuzzing past crashes (each one saved as an artifact).
+FUZZ_SEED_DIRS ?= $(SEED_DIR) $(wildcard fuzz/crashes)
+
+.PHONY: fuzz fuzz-build fuzz-regress
+fuzz-build: $(FUZZ_BIN) $(SEEDS) $(FUZZ_OUT)/.seeds-truncated
+
+# The first directory receives what the fuzzer finds; the others are read-only seeds.
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_OUT)/corpus $(FUZZ_OUT)/artifacts
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	  -artifact_prefix=$(FUZZ_OUT)/artifacts/ $(FUZZ_ARGS) \
+	  $(FUZZ_OUT)/corpus $(FUZZ_SEED_DIRS)
+
+fuzz-regress: $(FUZZ_BIN)
+	$(FUZZ_BIN) $(wildcard fuzz/crashes/*)
