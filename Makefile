@@ -96,5 +96,6 @@ demo: $(DEPS_STAMP) all $(EX)/greeter.so $(EX)/wordcount.so $(EX)/host
 	@printf '\n== 5. Calling into it: digits(1234567) uses snprintf from the C library ==\n'
 	$(BUILD)/plugin call $(EX)/wordcount.so digits 1234567
 
-# Fixtures and tests: see mk/tests.mk (the demo is above).
+# Fixtures and tests: mk/tests.mk (the demo is above). Benchmarks and the fuzz target: mk/extra.mk.
 include mk/tests.mk
+include mk/extra.mk

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static pthread_mutex_t load_lock;
@@ -167,6 +168,21 @@ static plugin *open_source(struct source *s, const char *path, const struct plug
     return p;
 }
 
+/* The fast path of a repeated open: one stat, no open. (open_locked checks again on the opened
+ * file's own identity, so a file replaced in between is still seen correctly.) */
+static plugin *find_loaded(const char *path, struct diag *d)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return NULL;
+    pthread_mutex_lock(&load_lock);
+    struct image *have = host_refresh(d) ? NULL : registry_find_id(st.st_dev, st.st_ino);
+    pthread_mutex_unlock(&load_lock);
+    if (have)
+        diag_trace(d, "%s: already loaded as %s", path, image_name(have));
+    return (plugin *)have;
+}
+
 static void diag_init(struct diag *d, plugin_error *err, const struct plugin_options *opts)
 {
     d->err = err;
@@ -200,6 +216,9 @@ PLUGIN_API plugin *plugin_open_with(const char *path, const struct plugin_option
         diag_fail(&d, PLUGIN_ERR_UNSUPPORTED, path, "libelf version mismatch");
         return finish(NULL, &mine, err);
     }
+    plugin *have = find_loaded(path, &d);
+    if (have)
+        return finish(have, &mine, err);
     if (source_open_file(&s, path, &d))
         return finish(NULL, &mine, err);
     return finish(open_source(&s, path, opts, &d), &mine, err);

@@ -32,15 +32,22 @@ static int dyn_index(int64_t tag)
     }
 }
 
-bool image_range_ok(const struct image *im, uint64_t vaddr, uint64_t len, bool writable)
+bool image_range_ok(const struct image *im, uint64_t vaddr, uint64_t len, enum range_need need)
 {
     uint64_t end;
     if (!add_ok(vaddr, len, &end))
         return false;
     for (size_t i = 0; i < im->nsegs; i++) {
         const struct segment *sg = &im->segs[i];
-        if (vaddr >= sg->vaddr && end <= sg->vaddr + sg->memsz)
-            return !writable || (sg->flags & PF_W);
+        uint64_t size = need == RANGE_READ || need == RANGE_TABLE ? sg->filesz : sg->memsz;
+        if (vaddr < sg->vaddr || end > sg->vaddr + size)
+            continue;
+        switch (need) {
+        case RANGE_MAPPED: return true;
+        case RANGE_READ:   return (sg->flags & PF_R) != 0;
+        case RANGE_TABLE:  return (sg->flags & PF_R) && (im->is_host || !(sg->flags & PF_W));
+        case RANGE_WRITE:  return (sg->flags & PF_W) != 0;
+        }
     }
     return false;
 }
@@ -77,9 +84,9 @@ static int setup_strtab(struct image *im, struct diag *d)
 {
     if (!dyn_has(im, DT_STRTAB) || !dyn_has(im, DT_STRSZ) || im->dyn[DT_STRSZ] == 0)
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no dynamic string table (DT_STRTAB/DT_STRSZ)");
-    if (!image_range_ok(im, im->dyn[DT_STRTAB], im->dyn[DT_STRSZ], false))
+    if (!image_table_ok(im, im->dyn[DT_STRTAB], im->dyn[DT_STRSZ], 1))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
-                         "string table (DT_STRTAB 0x%llx, DT_STRSZ 0x%llx) is outside the mapped segments",
+                         "string table (DT_STRTAB 0x%llx, DT_STRSZ 0x%llx) is not inside a read-only segment's file data",
                          (unsigned long long)im->dyn[DT_STRTAB], (unsigned long long)im->dyn[DT_STRSZ]);
     im->strtab = image_addr(im, im->dyn[DT_STRTAB]);
     im->strsz = im->dyn[DT_STRSZ];
@@ -96,8 +103,8 @@ static int setup_strtab(struct image *im, struct diag *d)
 static int setup_gnu_hash(struct image *im, struct diag *d)
 {
     uint64_t va = im->dyn[DYN_GNU_HASH];
-    if (!image_range_ok(im, va, 16, false))
-        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH 0x%llx is outside the mapped segments",
+    if (!image_table_ok(im, va, 16, 8))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH 0x%llx is misaligned or not in a read-only segment",
                          (unsigned long long)va);
     const uint32_t *h = image_addr(im, va);
     struct gnu_hash *g = &im->gnu;
@@ -107,7 +114,7 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
                          "DT_GNU_HASH header is invalid (nbuckets %u, bloom_size %u, bloom_shift %u)",
                          g->nbuckets, g->bloom_size, g->bloom_shift);
     uint64_t head = 16 + (uint64_t)g->bloom_size * 8 + (uint64_t)g->nbuckets * 4;
-    if (!image_range_ok(im, va, head, false))
+    if (!image_table_ok(im, va, head, 8))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH tables extend outside the segments");
     g->bloom = image_addr(im, va + 16);
     g->buckets = image_addr(im, va + 16 + (uint64_t)g->bloom_size * 8);
@@ -125,7 +132,7 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
         uint64_t i = max;
         for (;; i++) {
             uint64_t at = va + head + (i - g->symoffset) * 4;
-            if (i >= UINT32_MAX || !image_range_ok(im, at, 4, false))
+            if (i >= UINT32_MAX || !image_table_ok(im, at, 4, 4))
                 return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH chain runs off the segment");
             if (g->chain[i - g->symoffset] & 1)
                 break;
@@ -142,12 +149,12 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
 static int setup_sysv_hash(struct image *im, struct diag *d)
 {
     uint64_t va = im->dyn[DT_HASH];
-    if (!image_range_ok(im, va, 8, false))
-        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_HASH 0x%llx is outside the mapped segments",
+    if (!image_table_ok(im, va, 8, 4))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_HASH 0x%llx is misaligned or not in a read-only segment",
                          (unsigned long long)va);
     const uint32_t *h = image_addr(im, va);
     uint32_t nbucket = h[0], nchain = h[1];
-    if (!nbucket || !image_range_ok(im, va, 8 + ((uint64_t)nbucket + nchain) * 4, false))
+    if (!nbucket || !image_table_ok(im, va, 8 + ((uint64_t)nbucket + nchain) * 4, 4))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_HASH (nbucket %u, nchain %u) is invalid",
                          nbucket, nchain);
     im->sysv_nbucket = nbucket;
@@ -195,18 +202,18 @@ static int setup_symtab(struct image *im, struct diag *d)
         return -1;
     if (dyn_has(im, DT_HASH) && setup_sysv_hash(im, d))
         return -1;
-    if (!image_range_ok(im, im->dyn[DT_SYMTAB], (uint64_t)im->nsyms * sizeof(Elf64_Sym), false))
+    if (!image_table_ok(im, im->dyn[DT_SYMTAB], (uint64_t)im->nsyms * sizeof(Elf64_Sym), 8))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
-                         "symbol table (DT_SYMTAB 0x%llx, %u symbols) is outside the mapped segments",
+                         "symbol table (DT_SYMTAB 0x%llx, %u symbols) is misaligned or not in a read-only segment",
                          (unsigned long long)im->dyn[DT_SYMTAB], im->nsyms);
     im->symtab = image_addr(im, im->dyn[DT_SYMTAB]);
     im->nsyms_max = symtab_extent(im);
     if (dyn_has(im, DYN_VERSYM)) {
-        if (!image_range_ok(im, im->dyn[DYN_VERSYM], (uint64_t)im->nsyms * 2, false))
-            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERSYM is outside the mapped segments");
+        if (!image_table_ok(im, im->dyn[DYN_VERSYM], (uint64_t)im->nsyms * 2, 2))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERSYM is misaligned or not in a read-only segment");
         im->versym = image_addr(im, im->dyn[DYN_VERSYM]);
         while (im->nsyms_max > im->nsyms &&
-               !image_range_ok(im, im->dyn[DYN_VERSYM], (uint64_t)im->nsyms_max * 2, false))
+               !image_table_ok(im, im->dyn[DYN_VERSYM], (uint64_t)im->nsyms_max * 2, 2))
             im->nsyms_max = im->nsyms + (im->nsyms_max - im->nsyms) / 2;
     }
     return 0;
@@ -221,13 +228,13 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
 {
     uint64_t va = im->dyn[DYN_VERDEF], n = im->dyn[DYN_VERDEFNUM];
     for (uint64_t k = 0; k < n && k < 65536; k++) {
-        if (!image_range_ok(im, va, sizeof(Elf64_Verdef), false))
+        if (!image_table_ok(im, va, sizeof(Elf64_Verdef), 4))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERDEF entry %llu is out of range",
                              (unsigned long long)k);
         const Elf64_Verdef *vd = image_addr(im, va);
         const Elf64_Verdaux *aux = image_addr(im, va + vd->vd_aux);
         uint32_t ndx = vd->vd_ndx & 0x7fff;
-        if (vd->vd_version != 1 || !image_range_ok(im, va + vd->vd_aux, sizeof *aux, false) ||
+        if (vd->vd_version != 1 || !image_table_ok(im, va + vd->vd_aux, sizeof *aux, 4) ||
             !image_str(im, aux->vda_name))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERDEF entry %llu is malformed",
                              (unsigned long long)k);
@@ -247,13 +254,13 @@ static int walk_verneed(struct image *im, struct version *tab, uint32_t *max, st
     uint64_t va = im->dyn[DYN_VERNEED], n = im->dyn[DYN_VERNEEDNUM];
     for (uint64_t k = 0; k < n && k < 65536; k++) {
         const Elf64_Verneed *vn = image_addr(im, va);
-        if (!image_range_ok(im, va, sizeof *vn, false) || vn->vn_version != 1 || !image_str(im, vn->vn_file))
+        if (!image_table_ok(im, va, sizeof *vn, 4) || vn->vn_version != 1 || !image_str(im, vn->vn_file))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERNEED entry %llu is malformed",
                              (unsigned long long)k);
         uint64_t ava = va + vn->vn_aux;
         for (uint32_t j = 0; j < vn->vn_cnt; j++) {
             const Elf64_Vernaux *a = image_addr(im, ava);
-            if (!image_range_ok(im, ava, sizeof *a, false) || !image_str(im, a->vna_name))
+            if (!image_table_ok(im, ava, sizeof *a, 4) || !image_str(im, a->vna_name))
                 return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERNEED entry %llu aux %u is malformed",
                                  (unsigned long long)k, j);
             uint32_t ndx = a->vna_other & 0x7fff;

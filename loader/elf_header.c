@@ -53,6 +53,9 @@ static int check_ehdr(struct source *s, const Elf64_Ehdr *eh, size_t phnum, stru
                          eh->e_phentsize, sizeof(Elf64_Phdr));
     if (phnum == 0 || phnum > 4096)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_phnum %zu out of range (1..4096)", phnum);
+    if (eh->e_phoff % 8)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_phoff 0x%llx is not 8-byte aligned",
+                         (unsigned long long)eh->e_phoff);
     if (!range_in(eh->e_phoff, (uint64_t)phnum * sizeof(Elf64_Phdr), s->size))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
                          "program headers (e_phoff 0x%llx, %zu entries) extend past the end of the file (size %llu)",
@@ -115,11 +118,11 @@ static int add_load(struct image *im, struct source *s, const Elf64_Phdr *ph, si
 
 /* A PT_DYNAMIC or PT_GNU_RELRO must describe memory that some PT_LOAD maps. */
 static int check_inside(struct image *im, struct source *s, const Elf64_Phdr *ph, const char *what,
-                        struct diag *d)
+                        enum range_need need, struct diag *d)
 {
-    if (!image_range_ok(im, ph->p_vaddr, ph->p_memsz, false))
+    if (!image_range_ok(im, ph->p_vaddr, ph->p_memsz, need) || (need == RANGE_READ && ph->p_vaddr % 8))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
-                         "%s (vaddr 0x%llx, size 0x%llx) is not inside a PT_LOAD segment", what,
+                         "%s (vaddr 0x%llx, size 0x%llx) is misaligned or not inside a readable PT_LOAD", what,
                          (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
     return 0;
 }
@@ -149,7 +152,7 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
     im->hi = im->segs[im->nsegs - 1].vaddr + im->segs[im->nsegs - 1].memsz;
     if (!dyn)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "has no PT_DYNAMIC segment");
-    if (check_inside(im, s, dyn, "PT_DYNAMIC", d))
+    if (check_inside(im, s, dyn, "PT_DYNAMIC", RANGE_READ, d))
         return -1;
     if (dyn->p_memsz < sizeof(Elf64_Dyn))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "PT_DYNAMIC is too small (%llu bytes)",
@@ -157,7 +160,7 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
     im->dynamic = (const Elf64_Dyn *)(uintptr_t)dyn->p_vaddr;   /* made absolute once mapped */
     im->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
     if (relro) {
-        if (check_inside(im, s, relro, "PT_GNU_RELRO", d))
+        if (check_inside(im, s, relro, "PT_GNU_RELRO", RANGE_MAPPED, d))
             return -1;
         im->relro_vaddr = relro->p_vaddr;
         im->relro_memsz = relro->p_memsz;

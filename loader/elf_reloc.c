@@ -89,9 +89,9 @@ static int64_t implicit_addend(const void *p, unsigned width)
 static int check_place(struct walk *w, const struct reloc_type *rt, uint64_t where)
 {
     struct image *im = w->im;
-    if (image_range_ok(im, where, rt->width, true))
+    if (image_range_ok(im, where, rt->width, RANGE_WRITE))
         return 0;
-    if (image_range_ok(im, where, rt->width, false))
+    if (image_range_ok(im, where, rt->width, RANGE_MAPPED))
         return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
                          "%s at 0x%llx writes into a read-only segment (a text relocation): rebuild with -fPIC",
                          rt->name, (unsigned long long)where);
@@ -153,7 +153,7 @@ static const void *table(struct walk *w, int addr_tag, uint64_t size, int ent_ta
     if (!dyn_has(im, addr_tag) || size == 0)
         return NULL;
     if ((ent_tag >= 0 && dyn_has(im, ent_tag) && im->dyn[ent_tag] != ent) || size % ent ||
-        !image_range_ok(im, im->dyn[addr_tag], size, false)) {
+        !image_table_ok(im, im->dyn[addr_tag], size, 8)) {
         diag_fail(w->ld->d, PLUGIN_ERR_FORMAT, im->path, "%s table (0x%llx, %llu bytes) is malformed", what,
                   (unsigned long long)im->dyn[addr_tag], (unsigned long long)size);
         return (const void *)-1;

@@ -68,7 +68,7 @@ static struct image *host_make(struct dl_phdr_info *info)
         im->hi = im->segs[im->nsegs - 1].vaddr + im->segs[im->nsegs - 1].memsz;
     }
     struct diag quiet = { NULL, NULL, NULL };
-    if (dyn && im->nsegs && image_range_ok(im, dyn->p_vaddr, dyn->p_memsz, false)) {
+    if (dyn && im->nsegs && image_range_ok(im, dyn->p_vaddr, dyn->p_memsz, RANGE_READ)) {
         im->dynamic = image_addr(im, dyn->p_vaddr);
         im->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
         if (elf_decode_host_dynamic(im, &quiet) != 0)

@@ -47,14 +47,15 @@ int elf_check_init_tables(struct image *im, struct diag *d)
         int tag = arrays[i].tag, sz = arrays[i].size_tag;
         if (!dyn_has(im, tag))
             continue;
-        if (im->dyn[sz] % sizeof(uint64_t) || !image_range_ok(im, im->dyn[tag], im->dyn[sz], false))
+        if (im->dyn[sz] % sizeof(uint64_t) || im->dyn[tag] % sizeof(uint64_t) ||
+            !image_range_ok(im, im->dyn[tag], im->dyn[sz], RANGE_READ))
             return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "%s (0x%llx, %llu bytes) is malformed", arrays[i].name,
                              (unsigned long long)im->dyn[tag], (unsigned long long)im->dyn[sz]);
     }
     if (dyn_has(im, DT_PREINIT_ARRAY) && im->dyn[DT_PREINIT_ARRAYSZ])
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path, "has DT_PREINIT_ARRAY, which only executables may have");
-    if ((dyn_has(im, DT_INIT) && !image_range_ok(im, im->dyn[DT_INIT], 1, false)) ||
-        (dyn_has(im, DT_FINI) && !image_range_ok(im, im->dyn[DT_FINI], 1, false)))
+    if ((dyn_has(im, DT_INIT) && !image_range_ok(im, im->dyn[DT_INIT], 1, RANGE_MAPPED)) ||
+        (dyn_has(im, DT_FINI) && !image_range_ok(im, im->dyn[DT_FINI], 1, RANGE_MAPPED)))
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "DT_INIT or DT_FINI is outside the mapped segments");
     return 0;
 }

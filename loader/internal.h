@@ -161,8 +161,21 @@ static inline void *image_addr(const struct image *im, uint64_t vaddr)
 {
     return (void *)(im->bias + (uintptr_t)vaddr);
 }
-/* [vaddr, vaddr+len) lies inside one PT_LOAD of im; with writable, one with PF_W. */
-bool image_range_ok(const struct image *im, uint64_t vaddr, uint64_t len, bool writable);
+/* What a range of an object's memory must be, for image_range_ok. */
+enum range_need {
+    RANGE_MAPPED,   /* inside a PT_LOAD */
+    RANGE_READ,     /* inside the file-backed part of a readable PT_LOAD */
+    RANGE_TABLE,    /* RANGE_READ, and not writable (for our objects): tables the loader checks once
+                       and then trusts, which no relocation may rewrite afterwards */
+    RANGE_WRITE,    /* inside a writable PT_LOAD: a relocation's place */
+};
+/* [vaddr, vaddr+len) lies inside one PT_LOAD of im, as need says (overflow-safe). */
+bool image_range_ok(const struct image *im, uint64_t vaddr, uint64_t len, enum range_need need);
+/* Same, and vaddr is a multiple of align (a power of two). */
+static inline bool image_table_ok(const struct image *im, uint64_t vaddr, uint64_t len, uint64_t align)
+{
+    return (vaddr & (align - 1)) == 0 && image_range_ok(im, vaddr, len, RANGE_TABLE);
+}
 /* A string of the dynamic string table, or NULL when off is out of range. */
 const char *image_str(const struct image *im, uint64_t off);
 /* The name used in messages: path, or "the main program". */

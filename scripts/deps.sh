@@ -8,6 +8,7 @@ PKGS=(
   libelf-dev zlib1g-dev          # libelf (elfutils) for reading ELF; libelf.a needs libz
   libcriterion-dev               # the test framework
   clang lld                      # fixtures for other CPUs (-target aarch64-linux-gnu)
+  libclang-rt-14-dev             # libFuzzer and the sanitizer runtimes for clang (make fuzz)
 )
 
 missing=()
