@@ -856,8 +856,10 @@ static void print_info_text(const struct elf_file *f, const struct info *in)
     print_relocs_text(f, &in->relocs);
     if (in->exports.available)
         printf("exported symbols: %zu\n", in->exports.n);
+    else if (f->shnum > 0)
+        printf("exported symbols: 0 (no .dynsym section)\n");
     else
-        printf("exported symbols: unknown (no .dynsym section)\n");
+        printf("exported symbols: unknown (no section headers, so no .dynsym to read)\n");
 }
 
 static void print_segments_json(const struct elf_file *f)
@@ -918,7 +920,7 @@ static void print_info_json(const struct elf_file *f, const struct info *in)
     json_field("rpath", in->rpath);
     print_segments_json(f);
     print_relocs_json(f, &in->relocs);
-    if (in->exports.available)
+    if (in->exports.available || f->shnum > 0)
         printf("  \"exported_symbols\": %zu\n}\n", in->exports.n);
     else
         fputs("  \"exported_symbols\": null\n}\n", stdout);
