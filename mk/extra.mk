@@ -5,7 +5,7 @@
 #   make fuzz [FUZZ_SECONDS=60]     build the libFuzzer target and run it that long
 #   make fuzz-build                 only build $(BUILD)/fuzz/fuzz_elf and its seed corpus
 #   make fuzz-regress               run every reproducer in fuzz/crashes once (stops at a crash)
-#   FUZZ_ARGS='-jobs=2'             more libFuzzer flags; FUZZ_ALIGN=1 also checks alignment
+#   FUZZ_ARGS='-jobs=2'             more libFuzzer flags
 #
 # The fuzzer is clang-only (libFuzzer): the library is recompiled with coverage and ASan + UBSan
 # into $(BUILD)/fuzz/obj, separate from the normal objects.
@@ -38,15 +38,12 @@ FUZZ_CC      := clang
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
 FUZZ_OUT     := $(BUILD)/fuzz
-# Misaligned tables (an e_phoff or a DT_VERNEED that is not a multiple of the entry's alignment)
-# are a known finding (fuzz/crashes/misaligned-*): the loader reads them in place. They are
-# harmless on x86-64 and aarch64, so -fsanitize=alignment is off until the loader checks them;
-# FUZZ_ALIGN=1 turns it back on.
-FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-                $(if $(FUZZ_ALIGN),,-fno-sanitize=alignment)
+# UBSan includes -fsanitize=alignment: the loader refuses misaligned tables (fuzz/crashes/misaligned-*).
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
 FUZZ_CFLAGS  := -O1 -g $(FUZZ_SAN)
-FUZZ_OBJDIR  := $(FUZZ_OUT)/obj$(if $(FUZZ_ALIGN),-align)
-FUZZ_BIN     := $(FUZZ_OUT)/fuzz_elf$(if $(FUZZ_ALIGN),-align)
+FUZZ_OBJDIR  := $(FUZZ_OUT)/obj
+FUZZ_BIN     := $(FUZZ_OUT)/fuzz_elf
 FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(LIB_SRCS))
 FUZZ_HDRS    := $(wildcard include/*.h loader/*.h arch/*.h)
 

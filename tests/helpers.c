@@ -388,6 +388,7 @@ static int sink_read(struct sink *s)
         s->cap = s->cap ? s->cap * 2 : 8192;
         s->buf = realloc(s->buf, s->cap);
         cr_assert_not_null(s->buf);
+        s->buf[s->len] = '\0';
     }
     ssize_t n = read(s->fd, s->buf + s->len, s->cap - s->len - 1);
     if (n < 0 && errno == EINTR)
