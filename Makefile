@@ -33,7 +33,7 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps demo test install clean
-all: $(BUILD)/libplugin.a $(BUILD)/libplugin.so $(BUILD)/plugin $(BUILD)/plugin.pc
+all: $(BUILD)/libplugin.a $(BUILD)/libplugin.so $(BUILD)/plugin
 
 deps $(DEPS_STAMP):
 	@bash scripts/deps.sh
@@ -54,12 +54,21 @@ $(BUILD)/plugin: tools/plugin.c tools/inspect_elf.c tools/inspect_elf.h $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libplugin.a \
 	  $(ELF_LIBS)
 
-$(BUILD)/plugin.pc: Makefile
-	@mkdir -p $(BUILD)
-	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
-	  'Name: plugin' 'Description: load ELF and Mach-O plugins without libdl' 'Version: 0.1.0' \
-	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lplugin' \
-	  'Libs.private: -lelf -lz -lpthread' 'Requires.private: libelf' > $@
+# pkg-config file for the PREFIX it is installed under (written by make install).
+define plugin_pc
+prefix=$(PREFIX)
+libdir=$${prefix}/lib
+includedir=$${prefix}/include
+
+Name: plugin
+Description: load ELF and Mach-O plugins without libdl
+Version: 0.1.0
+Cflags: -I$${includedir}
+Libs: -L$${libdir} -lplugin
+Libs.private: -lelf -lz -lpthread
+Requires.private: libelf
+endef
+export plugin_pc
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
@@ -67,7 +76,7 @@ install: all
 	install -m 644 $(BUILD)/libplugin.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libplugin.so $(DESTDIR)$(PREFIX)/lib/libplugin.so.0
 	ln -sf libplugin.so.0 $(DESTDIR)$(PREFIX)/lib/libplugin.so
-	install -m 644 $(BUILD)/plugin.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	printf '%s\n' "$$plugin_pc" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/plugin.pc
 	install -m 755 $(BUILD)/plugin $(DESTDIR)$(PREFIX)/bin/
 
 clean:
