@@ -4,16 +4,36 @@
 #   make demo            load the example plugins and call into them
 #   make test            every Criterion suite (fixtures are built from fixtures/*.c)
 #   make SANITIZE=address,undefined test    the same, sanitized (separate build directory)
+#   make ARCH=aarch64 [test]    cross-build everything into build/aarch64 (and run it under qemu)
 #   make install PREFIX=/usr/local DESTDIR=  header, libraries, CLI, pkg-config file
 #
-# Every target that needs packages runs scripts/deps.sh first (quick when nothing is missing).
+# On an x86-64 host, `make test` runs the native suite, then the same suite built for aarch64
+# under qemu-user. Every target that needs packages runs scripts/deps.sh first (quick when
+# nothing is missing).
 
-CC       ?= gcc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SANITIZE ?=
 
-ifeq ($(SANITIZE),)
+HOST_ARCH := $(shell uname -m)
+ARCH      ?= $(HOST_ARCH)
+ifeq ($(ARCH),$(HOST_ARCH))
+CROSS     :=
+else ifeq ($(ARCH),aarch64)
+CROSS     := aarch64-linux-gnu-
+else
+$(error ARCH=$(ARCH) is not supported: use x86_64 or aarch64)
+endif
+CC        := $(CROSS)gcc
+MULTIARCH := $(ARCH)-linux-gnu
+
+ifneq ($(CROSS),)
+ifneq ($(SANITIZE),)
+$(error SANITIZE runs natively only (ASan under qemu-user crashes inside the sanitizer))
+endif
+BUILD    ?= build/$(ARCH)
+SANFLAGS :=
+else ifeq ($(SANITIZE),)
 BUILD    ?= build
 SANFLAGS :=
 else

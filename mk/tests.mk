@@ -9,7 +9,7 @@
 # third-party code. A fixture that needs particular flags gets them through FIXTURE_CFLAGS /
 # FIXTURE_LDFLAGS below, or an explicit rule.
 
-FIXTURE_CC   := gcc
+FIXTURE_CC   := $(CROSS)gcc
 FIXTURE_WARN := -std=gnu11 -Wall -Wextra -Werror
 FIXTURE_BASE := -shared -fPIC -O1 -g
 FIX          := $(BUILD)/fixtures
@@ -37,10 +37,12 @@ $(FIX)/textrel.so: FIXTURE_LDFLAGS := -Wl,-z,notext
 $(FIX)/hostcall.so: FIXTURE_CFLAGS := -fno-stack-protector -fno-builtin
 $(FIX)/hostcall.so: FIXTURE_LDFLAGS := -nostdlib
 
-# A valid shared object for another CPU (PLUGIN_ERR_ARCH).
-$(FIX)/foreign_aarch64.so: fixtures/foreign_aarch64.c | $(DEPS_STAMP)
+# A valid shared object for the other CPU (PLUGIN_ERR_ARCH): aarch64 in the x86-64 lane and
+# x86-64 in the aarch64 lane. clang + lld build it without any C library for that CPU.
+FOREIGN_TARGET := $(if $(filter aarch64,$(ARCH)),x86_64,aarch64)-linux-gnu
+$(FIX)/foreign.so: fixtures/foreign.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	clang -target aarch64-linux-gnu -nostdlib -shared -fPIC -O1 -fuse-ld=lld $(FIXTURE_WARN) -o $@ $<
+	clang -target $(FOREIGN_TARGET) -nostdlib -shared -fPIC -O1 -fuse-ld=lld $(FIXTURE_WARN) -o $@ $<
 
 # $ORIGIN: origin_plugin.so needs libsib.so (DT_NEEDED) and finds it next to itself through
 # DT_RUNPATH=$ORIGIN. Neither is anywhere the system would look.
@@ -69,6 +71,17 @@ $(BUILD)/tests/obj/%.o: tests/%.c $(TEST_HDRS) | $(DEPS_STAMP)
 
 # The list of test sources, rewritten only when it changes: a test file that was deleted must
 # leave the binary too (its stale object would otherwise stay linked in).
+# Criterion: the system's for a native build; for aarch64 on an x86-64 host, the private
+# sysroot that scripts/deps.sh unpacks (it does not co-install by multiarch). The RPATH (not
+# RUNPATH) also serves Criterion's own dependencies.
+ifeq ($(CROSS),)
+CRITERION_LIBS := -lcriterion
+else
+CRIT_LIBDIR    := $(abspath build/sysroot-$(subst aarch64,arm64,$(ARCH)))/usr/lib/$(MULTIARCH)
+CRITERION_LIBS := -L$(CRIT_LIBDIR) -lcriterion -Wl,-rpath-link,$(CRIT_LIBDIR) \
+                  -Wl,--disable-new-dtags,-rpath,$(CRIT_LIBDIR)
+endif
+
 TEST_LIST := $(BUILD)/tests/sources.list
 ifeq ($(filter clean,$(MAKECMDGOALS)),)
 $(shell mkdir -p $(BUILD)/tests && echo '$(TEST_SRCS)' | cmp -s - $(TEST_LIST) || \
@@ -77,7 +90,7 @@ endif
 
 $(TEST_BIN): $(TEST_OBJS) $(BUILD)/libplugin.a $(TEST_LIST) | $(FIXTURES) $(BUILD)/plugin \
              $(BUILD)/tests/static_host
-	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libplugin.a $(ELF_LIBS) -lcriterion
+	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libplugin.a $(ELF_LIBS) $(CRITERION_LIBS)
 
 # ---- a fully static host (glibc -static) that loads hostcall.so ----
 # Never sanitized (the sanitizer runtimes need a dynamic executable): built straight from the
@@ -94,4 +107,12 @@ endif
 
 .PHONY: test
 test: $(DEPS_STAMP) all $(TEST_BIN)
+	@echo "== $(ARCH) lane$(if $(CROSS), (under qemu-user),)$(if $(SANITIZE), (SANITIZE=$(SANITIZE)),)"
 	$(TEST_ENV) $(TEST_BIN) --jobs 2
+ifeq ($(CROSS)$(HOST_ARCH),x86_64)
+ifeq ($(SANITIZE),)
+	@$(MAKE) --no-print-directory ARCH=aarch64 test
+else
+	@echo "== aarch64 lane: not run with SANITIZE (ASan under qemu-user crashes); run make test for it"
+endif
+endif

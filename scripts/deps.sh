@@ -1,26 +1,88 @@
 #!/usr/bin/env bash
 # Install every Debian package the build, the demo and the tests need, when missing.
-# Quick when nothing is missing (one dpkg-query). Uses sudo when not root.
+# Quick when nothing is missing (a few dpkg-query calls). Uses sudo when not root.
+#
+# On an x86-64 host it also prepares the aarch64 test lane (make test runs the whole suite a second
+# time as aarch64 code under qemu-user):
+#   - the cross compiler, qemu-user and its binfmt rule, and arm64 libelf/zlib by multiarch;
+#   - Criterion for arm64 in a private sysroot (build/sysroot-arm64): libcriterion-dev:arm64 does
+#     not co-install with the amd64 one, so its runtime set is downloaded and unpacked there;
+#   - the binfmt_misc registration, so the kernel runs aarch64 executables through qemu (Criterion
+#     re-executes its test binary for every test).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PKGS=(
   gcc make pkg-config binutils   # the build
   libelf-dev zlib1g-dev          # libelf (elfutils) for reading ELF; libelf.a needs libz
   libcriterion-dev               # the test framework
-  clang lld                      # fixtures for other CPUs (-target aarch64-linux-gnu)
+  clang lld                      # fixtures for the other CPU (-target ...), the fuzz target
   libclang-rt-14-dev             # libFuzzer and the sanitizer runtimes for clang (make fuzz)
 )
+CROSS_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binfmt
+            libelf-dev:arm64 zlib1g-dev:arm64)
+# Criterion's arm64 runtime closure (Debian 12), unpacked into the private sysroot.
+CRITERION_ARM64=(libcriterion3 libcriterion-dev libnanomsg5 libgit2-1.5 libffi8 libhttp-parser2.9
+                 libmbedcrypto7 libmbedx509-1 libmbedtls14 libpcre2-8-0 libssh2-1 libssl3 zlib1g
+                 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0 libcom-err2 libkeyutils1)
+SYSROOT=build/sysroot-arm64
 
-missing=()
-for p in "${PKGS[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [ "$status" = "install ok installed" ] || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "deps: installing ${missing[*]}"
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get -o DPkg::Lock::Timeout=300 update -q
-$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
+APT=(apt-get -o DPkg::Lock::Timeout=300 -q)
+updated=0
+apt_update() { [ $updated = 1 ] || { $SUDO "${APT[@]}" update; updated=1; }; }
+
+# Names without an architecture mean the native one (with arm64 added, both may be installed).
+NATIVE=$(dpkg --print-architecture)
+missing_of() {
+  local p q status
+  for p in "$@"; do
+    q=$p; [[ $p == *:* ]] || q=$p:$NATIVE
+    status=$(dpkg-query -W -f='${Status}' "$q" 2>/dev/null ||      # arch: all packages have
+             dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)   # no qualified name
+    [ "$status" = "install ok installed" ] || echo "$p"
+  done
+}
+
+install_missing() {
+  local missing
+  mapfile -t missing < <(missing_of "$@")
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "deps: installing ${missing[*]}"
+  apt_update
+  $SUDO "${APT[@]}" install -y --no-install-recommends "${missing[@]}"
+}
+
+criterion_sysroot() {
+  [ -f "$SYSROOT/.complete" ] && return 0
+  echo "deps: unpacking Criterion for arm64 into $SYSROOT"
+  apt_update
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get -q download "${CRITERION_ARM64[@]/%/:arm64}")
+  mkdir -p "$SYSROOT"
+  for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$SYSROOT"; done
+  rm -rf "$tmp"
+  touch "$SYSROOT/.complete"
+}
+
+register_binfmt() {
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && return 0
+  [ -e /proc/sys/fs/binfmt_misc/register ] ||
+    $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  echo "deps: registering qemu-aarch64 with binfmt_misc"
+  grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf | $SUDO tee /proc/sys/fs/binfmt_misc/register >/dev/null
+}
+
+install_missing "${PKGS[@]}"
+if [ "$(uname -m)" = x86_64 ]; then
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $SUDO dpkg --add-architecture arm64
+    updated=0
+  fi
+  install_missing "${CROSS_PKGS[@]}"
+  criterion_sysroot
+  register_binfmt
+fi

@@ -220,10 +220,10 @@ Test(cli, info_json_is_valid_json)
 
 Test(cli, info_on_another_cpu)
 {
-    struct run r = cli("info", fixture("foreign_aarch64.so"), NULL);
+    struct run r = cli("info", fixture("foreign.so"), NULL);
     cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
     expect_in(r.out, "cpu:         aarch64", "info");
-    struct run j = cli("info", "--json", fixture("foreign_aarch64.so"), NULL);
+    struct run j = cli("info", "--json", fixture("foreign.so"), NULL);
     cr_assert_eq(j.code, 0, "exit %d, stderr: %s", j.code, j.err);
     expect_json(j.out, "info --json (aarch64)");
 }

@@ -199,7 +199,7 @@ Test(errors, wrong_class_is_refused)
 
 Test(errors, aarch64_object_is_arch)
 {
-    const char *path = fixture("foreign_aarch64.so");
+    const char *path = fixture("foreign.so");
     uint64_t v;
     cr_assert(file_dyn_tag(path, DT_STRTAB, &v), "fixture is not a shared object");
     expect_refused(path, PLUGIN_ERR_ARCH);
