@@ -132,6 +132,19 @@ static int map_zero_part(struct image *im, const struct segment *sg, struct diag
     return 0;
 }
 
+/* Copied pages get their real protection; copied code is made visible to instruction fetch
+ * now, before any of it can run (an IFUNC resolver runs during relocation). */
+static int finish_copy(struct image *im, const struct segment *sg, struct diag *d)
+{
+    uintptr_t page = vm_page_size();
+    uintptr_t a = down(im->bias + sg->vaddr, page);
+    if (sg->flags & PF_X)
+        im->arch->flush_icache(image_addr(im, sg->vaddr), (size_t)sg->filesz);
+    if (sg->flags & PF_W)
+        return 0;
+    return vm_protect(im, a, up(im->bias + sg->vaddr + sg->filesz, page) - a, vm_prot_of(sg->flags), d);
+}
+
 int vm_map_image(struct image *im, struct source *s, struct diag *d)
 {
     if (reserve(im, d))
@@ -142,12 +155,8 @@ int vm_map_image(struct image *im, struct source *s, struct diag *d)
             goto fail;
         if (sg->memsz > sg->filesz && map_zero_part(im, sg, d))
             goto fail;
-        if (s->mem && sg->filesz && !(sg->flags & PF_W)) {   /* copied pages: now their real protection */
-            uintptr_t page = vm_page_size();
-            uintptr_t a = down(im->bias + sg->vaddr, page);
-            if (vm_protect(im, a, up(im->bias + sg->vaddr + sg->filesz, page) - a, vm_prot_of(sg->flags), d))
-                goto fail;
-        }
+        if (s->mem && sg->filesz && finish_copy(im, sg, d))
+            goto fail;
     }
     return 0;
 fail:
