@@ -70,7 +70,7 @@ $(BUILD)/libplugin.a: $(LIB_OBJS)
 $(BUILD)/libplugin.so: $(LIB_OBJS)
 	$(CC) -shared $(SANFLAGS) -Wl,-soname,libplugin.so.0 -Wl,-z,relro,-z,now -o $@ $^ $(ELF_LIBS)
 
-$(BUILD)/plugin: tools/plugin.c tools/inspect_elf.c tools/inspect_elf.h $(BUILD)/libplugin.a
+$(BUILD)/plugin: $(wildcard tools/*.c tools/*.h) $(BUILD)/libplugin.a
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libplugin.a \
 	  $(ELF_LIBS)
 
