@@ -216,6 +216,9 @@ static int relocate_image(struct walk *w)
 {
     struct image *im = w->im;
     uint64_t relasz = im->dyn[DT_RELASZ], relsz = im->dyn[DT_RELSZ], pltsz = im->dyn[DT_PLTRELSZ];
+    if (dyn_has(im, DT_PLTREL) && im->dyn[DT_PLTREL] != DT_RELA && im->dyn[DT_PLTREL] != DT_REL)
+        return diag_fail(w->ld->d, PLUGIN_ERR_FORMAT, im->path, "DT_PLTREL %llu is neither DT_RELA nor DT_REL",
+                         (unsigned long long)im->dyn[DT_PLTREL]);
     bool plt_rela = !dyn_has(im, DT_PLTREL) || im->dyn[DT_PLTREL] == DT_RELA;
     uint64_t *sz = plt_rela ? &relasz : &relsz;
     int tag = plt_rela ? DT_RELA : DT_REL;
