@@ -15,6 +15,7 @@
  * lock: a published image is never modified again.
  */
 #include "internal.h"
+#include "macho.h"
 
 #include <errno.h>
 #include <libelf.h>
@@ -86,6 +87,20 @@ int load_add_image(struct load *ld, struct image *im)
     return 0;
 }
 
+/* Mach-O: the headers are validated (so errors name what is wrong, and the CPU), but mapping,
+ * fixups and initializers are not written yet. */
+static void macho_refuse(struct source *s, const char *path, struct diag *d)
+{
+    struct macho m;
+    char buf[32];
+    if (macho_read_headers(&m, s, d) != 0)
+        return;
+    diag_fail(d, PLUGIN_ERR_UNSUPPORTED, path,
+              "is a valid Mach-O %s for %s, but loading Mach-O objects is not implemented yet",
+              m.filetype == 6 ? "dylib" : "bundle", macho_cpu_name(m.cputype, m.cpusubtype, buf, sizeof buf));
+    macho_free(&m);
+}
+
 struct image *load_object(struct load *ld, struct source *s, const char *path, struct diag *d)
 {
     struct image *im = calloc(1, sizeof *im);
@@ -101,6 +116,11 @@ struct image *load_object(struct load *ld, struct source *s, const char *path, s
     im->ino = s->ino;
     diag_trace(d, "%s: loading (%llu bytes%s)", path, (unsigned long long)s->size,
                im->from_memory ? ", from memory" : "");
+    if (macho_sniff(s)) {
+        macho_refuse(s, path, d);
+        image_free(im);
+        return NULL;
+    }
     if (elf_read_headers(im, s, d) || vm_map_image(im, s, d) || elf_decode_dynamic(im, d) ||
         elf_check_init_tables(im, d) || load_add_image(ld, im)) {
         image_free(im);

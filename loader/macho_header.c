@@ -1,0 +1,379 @@
+/*
+ * macho_header.c — read and validate a Mach-O object before anything is mapped.
+ *
+ * In dyld3's order, each stage trusting only what the previous one checked:
+ *   1. the slice: a universal ("fat") file is a big-endian table of slices, one per CPU; we pick
+ *      this CPU's (arm64e, pointer authentication, is refused by name);
+ *   2. the mach_header_64: magic, CPU, file type (MH_DYLIB or MH_BUNDLE), size of the commands;
+ *   3. every load command: its size inside the command area, the minimum size of its kind,
+ *      strings terminated inside it; unknown commands are ignored unless they carry LC_REQ_DYLD;
+ *   4. the segments: inside the slice, never writable and executable, ascending and disjoint,
+ *      their sections inside them;
+ *   5. the linkedit data (fixups, export trie, symbol table): inside __LINKEDIT.
+ */
+#include "macho.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    LC_REQ_DYLD_BIT = 0x80000000u,
+    LC_SYMTAB_ = 0x2, LC_DYSYMTAB_ = 0xb, LC_LOAD_DYLIB_ = 0xc, LC_ID_DYLIB_ = 0xd,
+    LC_SEGMENT_64_ = 0x19, LC_LAZY_LOAD_DYLIB_ = 0x20, LC_DYLD_INFO_ = 0x22,
+    LC_LOAD_WEAK_DYLIB_ = 0x18 | LC_REQ_DYLD_BIT, LC_RPATH_ = 0x1c | LC_REQ_DYLD_BIT,
+    LC_REEXPORT_DYLIB_ = 0x1f | LC_REQ_DYLD_BIT, LC_DYLD_INFO_ONLY_ = 0x22 | LC_REQ_DYLD_BIT,
+    LC_LOAD_UPWARD_DYLIB_ = 0x23 | LC_REQ_DYLD_BIT, LC_DYLD_EXPORTS_TRIE_ = 0x33 | LC_REQ_DYLD_BIT,
+    LC_DYLD_CHAINED_FIXUPS_ = 0x34 | LC_REQ_DYLD_BIT,
+    MH_DYLIB_ = 6, MH_BUNDLE_ = 8,
+    VM_PROT_WRITE_ = 2, VM_PROT_EXECUTE_ = 4,
+    SEG_CMD_SIZE = 72, SECT_SIZE = 80, MAX_FAT_SLICES = 30,
+};
+
+static uint32_t rd32(const uint8_t *p, bool big)
+{
+    return big ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+               : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint64_t rd64(const uint8_t *p, bool big)
+{
+    return big ? (uint64_t)rd32(p, true) << 32 | rd32(p + 4, true)
+               : (uint64_t)rd32(p + 4, false) << 32 | rd32(p, false);
+}
+
+const char *macho_cpu_name(uint32_t cputype, uint32_t cpusubtype, char *buf, size_t bufsz)
+{
+    switch (cputype) {
+    case MACHO_CPU_X86_64: return "x86_64";
+    case MACHO_CPU_ARM64:
+        return (cpusubtype & MACHO_CPU_SUBTYPE_MASK) == MACHO_CPU_SUBTYPE_ARM64E ? "arm64e" : "arm64";
+    case 7:                return "i386";
+    case 12:               return "arm";
+    case 18:               return "ppc";
+    case 0x01000012:       return "ppc64";
+    case 0x0200000c:       return "arm64_32";
+    default:
+        snprintf(buf, bufsz, "cputype 0x%x", cputype);
+        return buf;
+    }
+}
+
+static uint32_t native_cputype(void)
+{
+    return arch_native()->macho_cputype;
+}
+
+bool macho_sniff(struct source *s)
+{
+    uint8_t b[8];
+    if (s->size < 8 || source_read(s, 0, b, 8, &(struct diag){ 0 }))
+        return false;
+    uint32_t be = rd32(b, true), le = rd32(b, false);
+    if (le == MH_MAGIC_64_LE || le == MH_CIGAM_64_LE || le == 0xfeedfaceu)
+        return true;
+    /* A Java class file starts with 0xcafebabe too; its next word (versions) is large. */
+    return (be == FAT_MAGIC_BE || be == FAT_MAGIC_64_BE) && rd32(b + 4, true) <= MAX_FAT_SLICES;
+}
+
+/* Stage 1: the slice for this CPU. */
+static int pick_slice(struct macho *m, struct source *s, struct diag *d)
+{
+    uint8_t h[8], e[32];
+    if (source_read(s, 0, h, 8, d))
+        return -1;
+    uint32_t magic = rd32(h, true), n = rd32(h + 4, true);
+    if (magic != FAT_MAGIC_BE && magic != FAT_MAGIC_64_BE) {
+        m->slice_off = 0;
+        m->slice_size = s->size;
+        return 0;
+    }
+    bool wide = magic == FAT_MAGIC_64_BE;
+    size_t esz = wide ? 32 : 20;
+    if (n == 0 || n > MAX_FAT_SLICES)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "universal header counts %u slices", n);
+    char names[256] = "", buf[32];
+    bool arm64e = false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (source_read(s, 8 + (uint64_t)i * esz, e, esz, d))
+            return -1;
+        uint32_t cpu = rd32(e, true), sub = rd32(e + 4, true);
+        uint64_t off = wide ? rd64(e + 8, true) : rd32(e + 8, true);
+        uint64_t size = wide ? rd64(e + 16, true) : rd32(e + 12, true);
+        if (off < 8 + (uint64_t)n * esz || !range_in(off, size, s->size))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                             "slice %u (offset 0x%llx, size 0x%llx) is not inside the file (size %llu)", i,
+                             (unsigned long long)off, (unsigned long long)size, (unsigned long long)s->size);
+        const char *nm = macho_cpu_name(cpu, sub, buf, sizeof buf);
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", nm);
+        bool is_e = cpu == MACHO_CPU_ARM64 && (sub & MACHO_CPU_SUBTYPE_MASK) == MACHO_CPU_SUBTYPE_ARM64E;
+        if (cpu == native_cputype() && !is_e && !m->slice_size) {
+            m->slice_off = off;
+            m->slice_size = size;
+        }
+        arm64e |= is_e && cpu == native_cputype();
+    }
+    if (m->slice_size)
+        return 0;
+    if (arm64e)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
+                         "universal file has only an arm64e slice for this CPU (slices: %s); arm64e is not supported",
+                         names);
+    return diag_fail(d, PLUGIN_ERR_ARCH, s->name, "universal file has no %s slice (slices: %s)",
+                     macho_cpu_name(native_cputype(), 0, buf, sizeof buf), names);
+}
+
+/* Stage 2: the mach_header_64 of the slice, and a copy of its load commands. */
+static int read_header(struct macho *m, struct source *s, struct diag *d)
+{
+    uint8_t h[32];
+    char b1[32], b2[32];
+    if (m->slice_size < sizeof h || source_read(s, m->slice_off, h, sizeof h, d))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "too short for a Mach-O header");
+    uint32_t magic = rd32(h, false);
+    if (magic == MH_CIGAM_64_LE || magic == 0xfeedfaceu)
+        return diag_fail(d, PLUGIN_ERR_ARCH, s->name, "is a %s Mach-O object; this process is 64-bit little-endian",
+                         magic == MH_CIGAM_64_LE ? "big-endian" : "32-bit");
+    if (magic != MH_MAGIC_64_LE)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "slice has no Mach-O magic (0x%08x)", magic);
+    m->cputype = rd32(h + 4, false);
+    m->cpusubtype = rd32(h + 8, false);
+    m->filetype = rd32(h + 12, false);
+    m->ncmds = rd32(h + 16, false);
+    m->sizeofcmds = rd32(h + 20, false);
+    m->flags = rd32(h + 24, false);
+    if (m->cputype != native_cputype())
+        return diag_fail(d, PLUGIN_ERR_ARCH, s->name, "is built for %s; this process is %s",
+                         macho_cpu_name(m->cputype, m->cpusubtype, b1, sizeof b1),
+                         macho_cpu_name(native_cputype(), 0, b2, sizeof b2));
+    if (m->cputype == MACHO_CPU_ARM64 && (m->cpusubtype & MACHO_CPU_SUBTYPE_MASK) == MACHO_CPU_SUBTYPE_ARM64E)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name, "is arm64e (pointer authentication): not supported");
+    if (m->filetype != MH_DYLIB_ && m->filetype != MH_BUNDLE_)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name, "Mach-O file type %u is not MH_DYLIB or MH_BUNDLE",
+                         m->filetype);
+    if (!range_in(sizeof h, m->sizeofcmds, m->slice_size) || m->sizeofcmds > (16u << 20) ||
+        m->ncmds > m->sizeofcmds / 8)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "load commands (%u of them, %u bytes) do not fit the file", m->ncmds, m->sizeofcmds);
+    if (!(m->cmds = malloc(m->sizeofcmds ? m->sizeofcmds : 1)))
+        return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
+    return source_read(s, m->slice_off + sizeof h, m->cmds, m->sizeofcmds, d);
+}
+
+/* A string named by an lc_str offset: inside the command, terminated inside it. */
+static const char *cmd_string(const uint8_t *cmd, uint32_t cmdsize, uint32_t off)
+{
+    if (off >= cmdsize || !memchr(cmd + off, '\0', cmdsize - off))
+        return NULL;
+    return (const char *)cmd + off;
+}
+
+static int set_range(struct macho_range *r, const uint8_t *p, const char *what, struct source *s, struct diag *d)
+{
+    if (r->present)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "more than one %s", what);
+    *r = (struct macho_range){ rd32(p, false), rd32(p + 4, false), true };
+    if (!r->size)
+        r->present = false;
+    return 0;
+}
+
+static int add_segment(struct macho *m, const uint8_t *c, uint32_t cmdsize, struct source *s, struct diag *d)
+{
+    uint32_t nsects = rd32(c + 64, false);
+    if (cmdsize < SEG_CMD_SIZE || (cmdsize - SEG_CMD_SIZE) / SECT_SIZE < nsects)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "LC_SEGMENT_64 of %u bytes is too small for %u sections",
+                         cmdsize, nsects);
+    struct macho_segment *n = realloc(m->segs, (m->nsegs + 1) * sizeof *n);
+    if (!n)
+        return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
+    m->segs = n;
+    struct macho_segment *g = &m->segs[m->nsegs++];
+    memcpy(g->name, c + 8, 16);
+    g->name[16] = '\0';
+    g->vmaddr = rd64(c + 24, false);
+    g->vmsize = rd64(c + 32, false);
+    g->fileoff = rd64(c + 40, false);
+    g->filesize = rd64(c + 48, false);
+    g->maxprot = rd32(c + 56, false);
+    g->initprot = rd32(c + 60, false);
+    g->nsects = nsects;
+    g->flags = rd32(c + 68, false);
+    return 0;
+}
+
+static int add_dylib(struct macho *m, const uint8_t *c, uint32_t cmd, uint32_t cmdsize, struct source *s,
+                     struct diag *d)
+{
+    const char *name = cmdsize >= 24 ? cmd_string(c, cmdsize, rd32(c + 8, false)) : NULL;
+    if (!name)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "load command 0x%x has a bad dylib name", cmd);
+    if (cmd == LC_ID_DYLIB_) {
+        m->install_name = name;
+        return 0;
+    }
+    struct macho_dylib *n = realloc(m->dylibs, (m->ndylibs + 1) * sizeof *n);
+    if (!n)
+        return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
+    m->dylibs = n;
+    m->dylibs[m->ndylibs++] = (struct macho_dylib){ name, cmd == LC_LOAD_WEAK_DYLIB_, cmd == LC_REEXPORT_DYLIB_ };
+    return 0;
+}
+
+static int add_rpath(struct macho *m, const uint8_t *c, uint32_t cmdsize, struct source *s, struct diag *d)
+{
+    const char *path = cmdsize >= 12 ? cmd_string(c, cmdsize, rd32(c + 8, false)) : NULL;
+    if (!path)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "LC_RPATH has a bad path");
+    const char **n = realloc(m->rpaths, (m->nrpaths + 1) * sizeof *n);
+    if (!n)
+        return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
+    m->rpaths = n;
+    m->rpaths[m->nrpaths++] = path;
+    return 0;
+}
+
+static int dyld_info(struct macho *m, const uint8_t *c, uint32_t cmdsize, struct source *s, struct diag *d)
+{
+    if (cmdsize < 48)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "LC_DYLD_INFO of %u bytes is too small", cmdsize);
+    if (m->dyld_info)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "more than one LC_DYLD_INFO");
+    m->dyld_info = true;
+    return set_range(&m->rebase, c + 8, "rebase", s, d) || set_range(&m->bind, c + 16, "bind", s, d) ||
+           set_range(&m->weak_bind, c + 24, "weak bind", s, d) ||
+           set_range(&m->lazy_bind, c + 32, "lazy bind", s, d) || set_range(&m->exports, c + 40, "export", s, d);
+}
+
+/* One load command, already known to lie inside the command area. */
+static int one_command(struct macho *m, const uint8_t *c, uint32_t cmd, uint32_t cmdsize, struct source *s,
+                       struct diag *d)
+{
+    switch (cmd) {
+    case LC_SEGMENT_64_:
+        return add_segment(m, c, cmdsize, s, d);
+    case LC_DYLD_INFO_:
+    case LC_DYLD_INFO_ONLY_:
+        return dyld_info(m, c, cmdsize, s, d);
+    case LC_DYLD_CHAINED_FIXUPS_:
+        m->chained_fixups = true;
+        return cmdsize < 16 ? diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "LC_DYLD_CHAINED_FIXUPS is too small")
+                            : set_range(&m->chained, c + 8, "LC_DYLD_CHAINED_FIXUPS", s, d);
+    case LC_DYLD_EXPORTS_TRIE_:
+        return cmdsize < 16 ? diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "LC_DYLD_EXPORTS_TRIE is too small")
+                            : set_range(&m->exports_trie, c + 8, "LC_DYLD_EXPORTS_TRIE", s, d);
+    case LC_SYMTAB_:
+        if (cmdsize < 24 || m->symtab.present)
+            return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "LC_SYMTAB is too small or repeated");
+        m->nsyms = rd32(c + 12, false);
+        m->symtab = (struct macho_range){ rd32(c + 8, false), 0, true };
+        m->strtab = (struct macho_range){ rd32(c + 16, false), rd32(c + 20, false), true };
+        if ((uint64_t)m->nsyms * 16 > UINT32_MAX)
+            return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "LC_SYMTAB counts %u symbols", m->nsyms);
+        m->symtab.size = m->nsyms * 16;
+        return 0;
+    case LC_LOAD_DYLIB_: case LC_LOAD_WEAK_DYLIB_: case LC_REEXPORT_DYLIB_: case LC_LOAD_UPWARD_DYLIB_:
+    case LC_LAZY_LOAD_DYLIB_: case LC_ID_DYLIB_:
+        return add_dylib(m, c, cmd, cmdsize, s, d);
+    case LC_RPATH_:
+        return add_rpath(m, c, cmdsize, s, d);
+    default:
+        if (cmd & LC_REQ_DYLD_BIT)
+            return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
+                             "requires load command 0x%x, which this loader does not know", cmd);
+        return 0;                   /* LC_UUID, LC_BUILD_VERSION, LC_DYSYMTAB, ...: not needed */
+    }
+}
+
+/* Stage 3: walk the load commands. */
+static int walk_commands(struct macho *m, struct source *s, struct diag *d)
+{
+    uint32_t off = 0;
+    for (uint32_t i = 0; i < m->ncmds; i++) {
+        if (m->sizeofcmds - off < 8)
+            return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "load command %u is truncated", i);
+        const uint8_t *c = m->cmds + off;
+        uint32_t cmd = rd32(c, false), cmdsize = rd32(c + 4, false);
+        if (cmdsize < 8 || cmdsize % 8 || cmdsize > m->sizeofcmds - off)
+            return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                             "load command %u (0x%x) has size %u, which does not fit the %u bytes left", i, cmd,
+                             cmdsize, m->sizeofcmds - off);
+        if (one_command(m, c, cmd, cmdsize, s, d))
+            return -1;
+        off += cmdsize;
+    }
+    if (m->dyld_info && m->chained_fixups)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "has both LC_DYLD_INFO and LC_DYLD_CHAINED_FIXUPS");
+    return 0;
+}
+
+/* Stage 4: segments inside the slice, never W+X, ascending and disjoint in memory. */
+static int check_segments(struct macho *m, struct source *s, struct diag *d)
+{
+    uint64_t prev_end = 0, page = vm_page_size(), end;
+    if (!m->nsegs)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "has no LC_SEGMENT_64");
+    for (size_t i = 0; i < m->nsegs; i++) {
+        const struct macho_segment *g = &m->segs[i];
+        if (!range_in(g->fileoff, g->filesize, m->slice_size) || g->filesize > g->vmsize ||
+            !add_ok(g->vmaddr, g->vmsize, &end) || end > (1ULL << 47))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                             "segment %s (vmaddr 0x%llx, vmsize 0x%llx, fileoff 0x%llx, filesize 0x%llx) is malformed",
+                             g->name, (unsigned long long)g->vmaddr, (unsigned long long)g->vmsize,
+                             (unsigned long long)g->fileoff, (unsigned long long)g->filesize);
+        if ((g->initprot & VM_PROT_WRITE_) && (g->initprot & VM_PROT_EXECUTE_))
+            return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name, "segment %s is writable and executable", g->name);
+        if (!g->vmsize)
+            continue;
+        if (g->vmaddr % page || (g->filesize && g->fileoff % page) || g->vmaddr < prev_end)
+            return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                             "segment %s (vmaddr 0x%llx) is misaligned or overlaps the one before", g->name,
+                             (unsigned long long)g->vmaddr);
+        prev_end = end;
+    }
+    return 0;
+}
+
+/* Stage 5: every piece of linkedit data lies inside __LINKEDIT's file range. */
+static int check_linkedit(struct macho *m, struct source *s, struct diag *d)
+{
+    const struct macho_segment *le = NULL;
+    for (size_t i = 0; i < m->nsegs; i++)
+        if (strcmp(m->segs[i].name, "__LINKEDIT") == 0)
+            le = &m->segs[i];
+    const struct { const struct macho_range *r; const char *name; } all[] = {
+        { &m->rebase, "rebase info" }, { &m->bind, "bind info" }, { &m->weak_bind, "weak bind info" },
+        { &m->lazy_bind, "lazy bind info" }, { &m->exports, "export info" },
+        { &m->chained, "chained fixups" }, { &m->exports_trie, "export trie" },
+        { &m->symtab, "symbol table" }, { &m->strtab, "string table" },
+    };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const struct macho_range *r = all[i].r;
+        if (!r->present || !r->size)
+            continue;
+        if (!le || r->off < le->fileoff || !range_in(r->off - le->fileoff, r->size, le->filesize))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "%s (offset 0x%x, size 0x%x) is not inside __LINKEDIT",
+                             all[i].name, r->off, r->size);
+    }
+    return 0;
+}
+
+int macho_read_headers(struct macho *m, struct source *s, struct diag *d)
+{
+    memset(m, 0, sizeof *m);
+    if (pick_slice(m, s, d) || read_header(m, s, d) || walk_commands(m, s, d) || check_segments(m, s, d) ||
+        check_linkedit(m, s, d)) {
+        macho_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+void macho_free(struct macho *m)
+{
+    free(m->cmds);
+    free(m->segs);
+    free(m->dylibs);
+    free(m->rpaths);
+    memset(m, 0, sizeof *m);
+}
