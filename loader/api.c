@@ -65,6 +65,11 @@ void image_free(struct image *im)
     if (!im)
         return;
     vm_unmap_image(im);
+    if (im->macho) {
+        free(im->macho->inits);
+        macho_free(im->macho);
+        free(im->macho);
+    }
     free(im->segs);
     free(im->versions);
     free(im->needed);
@@ -87,20 +92,6 @@ int load_add_image(struct load *ld, struct image *im)
     return 0;
 }
 
-/* Mach-O: the headers are validated (so errors name what is wrong, and the CPU), but mapping,
- * fixups and initializers are not written yet. */
-static void macho_refuse(struct source *s, const char *path, struct diag *d)
-{
-    struct macho m;
-    char buf[32];
-    if (macho_read_headers(&m, s, d) != 0)
-        return;
-    diag_fail(d, PLUGIN_ERR_UNSUPPORTED, path,
-              "is a valid Mach-O %s for %s, but loading Mach-O objects is not implemented yet",
-              m.filetype == 6 ? "dylib" : "bundle", macho_cpu_name(m.cputype, m.cpusubtype, buf, sizeof buf));
-    macho_free(&m);
-}
-
 struct image *load_object(struct load *ld, struct source *s, const char *path, struct diag *d)
 {
     struct image *im = calloc(1, sizeof *im);
@@ -116,13 +107,11 @@ struct image *load_object(struct load *ld, struct source *s, const char *path, s
     im->ino = s->ino;
     diag_trace(d, "%s: loading (%llu bytes%s)", path, (unsigned long long)s->size,
                im->from_memory ? ", from memory" : "");
-    if (macho_sniff(s)) {
-        macho_refuse(s, path, d);
-        image_free(im);
-        return NULL;
-    }
-    if (elf_read_headers(im, s, d) || vm_map_image(im, s, d) || elf_decode_dynamic(im, d) ||
-        elf_check_init_tables(im, d) || load_add_image(ld, im)) {
+    bool ok = macho_sniff(s)
+                  ? !macho_read_image(im, s, d) && !vm_map_image(im, s, d) && !macho_decode(im, d)
+                  : !elf_read_headers(im, s, d) && !vm_map_image(im, s, d) && !elf_decode_dynamic(im, d) &&
+                        !elf_check_init_tables(im, d);
+    if (!ok || load_add_image(ld, im)) {
         image_free(im);
         return NULL;
     }
@@ -279,6 +268,10 @@ PLUGIN_API void *plugin_lookup(plugin *p, const char *name, plugin_error *err)
     if (!im || !name) {
         diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: lookup of %s%s%s in %s", name ? "\"" : "",
                       name ? name : "a NULL name", name ? "\"" : "", im ? image_name(im) : "a NULL handle");
+        goto out;
+    }
+    if (im->macho) {
+        addr = macho_lookup(im, name, &d);
         goto out;
     }
     struct sym_query q;

@@ -11,6 +11,7 @@
  * the plugin's dependency tree is also its local symbol scope.
  */
 #include "internal.h"
+#include "macho.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -61,8 +62,7 @@ static struct image *new_image_id(struct load *ld, dev_t dev, ino_t ino)
     return NULL;
 }
 
-/* Try one candidate path. 1: *out is the object; 0: not here (missing, or for another CPU). */
-static int try_path(struct load *ld, const char *path, const char *via, struct image **out)
+int deps_try_path(struct load *ld, const char *path, const char *via, struct image **out)
 {
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
@@ -128,7 +128,7 @@ static int search_list(struct load *ld, struct image *im, const char *list, cons
         char dir[PATH_MAX], path[PATH_MAX];
         if (len && expand_dir(im, p, len, dir, sizeof dir) &&
             (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) < sizeof path) {
-            int r = try_path(ld, path, via, out);
+            int r = deps_try_path(ld, path, via, out);
             if (r)
                 return r;
         }
@@ -165,7 +165,7 @@ static int find_needed(struct load *ld, struct image *im, const char *name, stru
     }
     diag_trace(ld->d, "%s: needs %s", im->path, name);
     if (strchr(name, '/')) {
-        int r = try_path(ld, name, "DT_NEEDED path", out);
+        int r = deps_try_path(ld, name, "DT_NEEDED path", out);
         return r == 1 ? 0 : r < 0 ? -1
                : diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found", name);
     }
@@ -239,9 +239,11 @@ static int build_scope(struct load *ld)
 
 int deps_load_all(struct load *ld)
 {
-    for (size_t i = 0; i < ld->nimages; i++)        /* grows while we walk: breadth-first */
-        if (load_needed_of(ld, ld->images[i]))
+    for (size_t i = 0; i < ld->nimages; i++) {      /* grows while we walk: breadth-first */
+        struct image *im = ld->images[i];
+        if (im->macho ? macho_load_deps(ld, im) : load_needed_of(ld, im))
             return -1;
+    }
     return build_scope(ld);
 }
 
@@ -256,6 +258,8 @@ static bool defines_version(const struct image *dep, const char *name)
 
 static int check_image_versions(struct load *ld, struct image *im)
 {
+    if (im->macho)
+        return 0;                               /* Mach-O has no symbol versions */
     for (uint32_t i = 0; i < im->nversions; i++) {
         const struct version *v = &im->versions[i];
         if (!v->name || !v->file || v->weak)

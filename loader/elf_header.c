@@ -112,7 +112,7 @@ static int add_load(struct image *im, struct source *s, const Elf64_Phdr *ph, si
     if (ph->p_align > im->align)
         im->align = ph->p_align;
     im->segs[im->nsegs++] = (struct segment){ ph->p_vaddr, ph->p_memsz, ph->p_offset, ph->p_filesz,
-                                              ph->p_flags };
+                                              ph->p_flags, false };
     return 0;
 }
 
@@ -125,6 +125,22 @@ static int check_inside(struct image *im, struct source *s, const Elf64_Phdr *ph
                          "%s (vaddr 0x%llx, size 0x%llx) is misaligned or not inside a readable PT_LOAD", what,
                          (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
     return 0;
+}
+
+/* PT_GNU_RELRO starts inside a PT_LOAD and ends within that segment's last page: lld pads its
+ * memsz to the page boundary, past the segment's own memsz. */
+static int check_relro(struct image *im, struct source *s, const Elf64_Phdr *ph, struct diag *d)
+{
+    uint64_t page = vm_page_size(), end;
+    for (size_t i = 0; i < im->nsegs; i++) {
+        const struct segment *sg = &im->segs[i];
+        uint64_t seg_end = (sg->vaddr + sg->memsz + page - 1) & ~(page - 1);
+        if (ph->p_vaddr >= sg->vaddr && ph->p_vaddr < sg->vaddr + sg->memsz && add_ok(ph->p_vaddr, ph->p_memsz, &end) &&
+            end <= seg_end)
+            return 0;
+    }
+    return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "PT_GNU_RELRO (vaddr 0x%llx, size 0x%llx) is not inside a PT_LOAD",
+                     (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
 }
 
 static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t n, struct diag *d)
@@ -160,7 +176,7 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
     im->dynamic = (const Elf64_Dyn *)(uintptr_t)dyn->p_vaddr;   /* made absolute once mapped */
     im->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
     if (relro) {
-        if (check_inside(im, s, relro, "PT_GNU_RELRO", RANGE_MAPPED, d))
+        if (check_relro(im, s, relro, d))
             return -1;
         im->relro_vaddr = relro->p_vaddr;
         im->relro_memsz = relro->p_memsz;

@@ -13,6 +13,7 @@
  * object and may read its own GOT.
  */
 #include "internal.h"
+#include "macho.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -262,7 +263,7 @@ int elf_relocate_all(struct load *ld)
     int rc = 0;
     for (size_t i = ld->nimages; i-- > 0 && !rc;) {     /* dependencies (later in BFS) first */
         w.im = ld->images[i];
-        rc = relocate_image(&w);
+        rc = w.im->macho ? macho_apply_fixups(ld, w.im) : relocate_image(&w);
     }
     if (!rc)
         rc = run_deferred(&w);

@@ -59,7 +59,7 @@ static struct image *host_make(struct dl_phdr_info *info)
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && ph->p_memsz)
             im->segs[im->nsegs++] = (struct segment){ ph->p_vaddr, ph->p_memsz, ph->p_offset, ph->p_filesz,
-                                                      ph->p_flags };
+                                                      ph->p_flags, false };
         else if (ph->p_type == PT_DYNAMIC)
             dyn = ph;
     }

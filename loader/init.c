@@ -11,6 +11,7 @@
  * then DT_FINI.
  */
 #include "internal.h"
+#include "macho.h"
 
 #include <stdlib.h>
 
@@ -66,6 +67,8 @@ typedef void (*fini_fn)(void);
 static void init_one(struct image *im, struct diag *d)
 {
     im->state = IMG_INITIALIZING;
+    if (im->macho)
+        macho_run_init(im, saved_argc, saved_argv, environ, d);
     if (dyn_has(im, DT_INIT)) {
         diag_trace(d, "%s: calling DT_INIT at %p", im->path, image_addr(im, im->dyn[DT_INIT]));
         ((init_fn)image_addr(im, im->dyn[DT_INIT]))(saved_argc, saved_argv, environ);

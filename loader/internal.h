@@ -82,6 +82,7 @@ int source_read(struct source *s, uint64_t off, void *out, size_t len, struct di
 struct segment {
     uint64_t vaddr, memsz, offset, filesz;
     uint32_t flags;         /* PF_R | PF_W | PF_X */
+    bool ro_after;          /* made read-only once fixups are done (Mach-O SG_READ_ONLY) */
 };
 
 /* Tags kept by the decoded dynamic table: the standard ones by value, the GNU ones after. */
@@ -110,6 +111,7 @@ struct image {
     char *origin;           /* directory for $ORIGIN, owned; NULL when unknown */
     const char *soname;     /* in strtab, or NULL */
     bool is_host;           /* mapped by the system loader, not by us */
+    struct macho *macho;    /* a Mach-O object: its front end's data (owned); NULL for ELF */
     bool from_memory;
     bool has_id;
     dev_t dev;
@@ -258,6 +260,14 @@ bool host_is_static(void);
 /* init.c */
 void init_run(struct load *ld);
 void init_capture_args(int argc, char **argv, char **envp);
+
+/* deps.c: try one candidate file for a dependency. 1: *out is the object; 0: not there (or for
+ * another CPU); -1: error. */
+int deps_try_path(struct load *ld, const char *path, const char *via, struct image **out);
+
+/* resolve.c: a name looked up where the executable stands: the resolve callback, then the
+ * process's objects (IFUNCs resolved). Mach-O binds to the host through this. */
+bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
 
 /* resolve.c: one symbol reference of im, resolved through the chain */
 struct resolved {

@@ -53,7 +53,42 @@ struct macho {
     struct macho_range symtab, strtab;     /* LC_SYMTAB: symbols (nlist_64) and strings */
     uint32_t nsyms;
     bool dyld_info, chained_fixups;
+    uint64_t base_vaddr;        /* vmaddr of the segment holding the header (__TEXT): the image's base */
+    /* Filled after mapping (macho_load.c). */
+    const uint8_t *trie;        /* the export trie in the mapped __LINKEDIT, or NULL */
+    size_t trie_size, nexports;
+    struct macho_init_section *inits;
+    size_t ninits;
 };
+
+#define MACHO_EXPORT_KIND_MASK         0x03
+#define MACHO_EXPORT_KIND_REGULAR      0x00
+#define MACHO_EXPORT_KIND_THREAD_LOCAL 0x01
+#define MACHO_EXPORT_KIND_ABSOLUTE     0x02
+#define MACHO_EXPORT_WEAK              0x04
+#define MACHO_EXPORT_REEXPORT          0x08
+#define MACHO_EXPORT_STUB_AND_RESOLVER 0x10
+
+struct macho_export {           /* one terminal of the export trie */
+    bool found;
+    uint64_t flags, address, resolver, ordinal;
+    const char *reexport_name;
+};
+
+/* What loading needs after mapping: the export trie, the initializer sections. */
+struct macho_init_section {
+    uint64_t vmaddr, size;
+    bool offsets;               /* S_INIT_FUNC_OFFSETS (32-bit offsets) vs pointers */
+};
+
+/* Bounded ULEB128 / SLEB128 reads at *pos in p[0..size). */
+bool macho_uleb(const uint8_t *p, size_t size, size_t *pos, uint64_t *out);
+bool macho_sleb(const uint8_t *p, size_t size, size_t *pos, int64_t *out);
+/* Walk the whole trie once; a node reached twice, an offset out of range or a bad ULEB128 is a
+ * FORMAT error. *nexports receives the number of terminal nodes. */
+int macho_trie_check(const uint8_t *trie, size_t size, size_t *nexports, const char *file, struct diag *d);
+/* Find name (with its leading underscore) in a checked trie. */
+bool macho_trie_find(const uint8_t *trie, size_t size, const char *name, struct macho_export *out);
 
 /* The first bytes of s are a thin (MH_MAGIC_64) or universal (fat) Mach-O file. */
 bool macho_sniff(struct source *s);
@@ -65,5 +100,21 @@ void macho_free(struct macho *m);
 
 /* "x86_64", "arm64", "arm64e", "i386", ... or "cputype 0x..." formatted into buf. */
 const char *macho_cpu_name(uint32_t cputype, uint32_t cpusubtype, char *buf, size_t bufsz);
+
+/* macho_load.c: describe im from a Mach-O source (segments, span), before mapping. */
+int macho_read_image(struct image *im, struct source *s, struct diag *d);
+/* After mapping: locate the export trie and initializer sections, check them. */
+int macho_decode(struct image *im, struct diag *d);
+/* The memory of linkedit data at slice offset off (checked at header time). */
+const uint8_t *macho_linkedit(const struct image *im, uint32_t off);
+/* Load the LC_LOAD_DYLIB dependencies of im (into im->needed; NULL: provided by the host). */
+int macho_load_deps(struct load *ld, struct image *im);
+/* Run the initializers of im with (argc, argv, envp). */
+void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct diag *d);
+/* plugin_lookup for a Mach-O image: the C name F is the symbol _F. */
+void *macho_lookup(const struct image *im, const char *name, struct diag *d);
+
+/* macho_fixups.c: rebase and bind (opcode streams) or chained fixups, all bound now. */
+int macho_apply_fixups(struct load *ld, struct image *im);
 
 #endif /* PLUGIN_MACHO_H */

@@ -99,3 +99,27 @@ int resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct resol
     return diag_fail(d, PLUGIN_ERR_UNDEFINED, im->path, "undefined symbol %s%s%s%s%s", name,
                      v ? "@" : "", v ? v->name : "", v && v->file ? " from " : "", v && v->file ? v->file : "");
 }
+
+bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where)
+{
+    const struct plugin_options *o = ld->opts;
+    if (o && o->resolve) {
+        void *p = o->resolve(o->resolve_ctx, name, NULL);
+        if (p) {
+            *addr = (uint64_t)(uintptr_t)p;
+            *where = "the resolve callback";
+            return true;
+        }
+    }
+    struct sym_query q;
+    struct resolved r;
+    size_t nh;
+    struct image **hosts = host_images(&nh);
+    sym_query_init(&q, name, NULL);
+    q.newest = true;
+    if (!search((const struct image *const *)hosts, nh, &q, &r))
+        return false;
+    *addr = ELF64_ST_TYPE(r.sym->st_info) == STT_GNU_IFUNC ? r.def->arch->call_ifunc(r.addr) : r.addr;
+    *where = image_name(r.def);
+    return true;
+}

@@ -180,6 +180,12 @@ int vm_protect_image(struct image *im, struct diag *d)
         if (sg->flags & PF_X)
             im->arch->flush_icache(image_addr(im, sg->vaddr), (size_t)sg->memsz);
     }
+    for (size_t i = 0; i < im->nsegs; i++) {
+        const struct segment *sg = &im->segs[i];
+        uintptr_t a = down(im->bias + sg->vaddr, page), e = up(im->bias + sg->vaddr + sg->memsz, page);
+        if (sg->ro_after && vm_protect(im, a, e - a, vm_prot_of(sg->flags & ~(uint32_t)PF_W), d))
+            return -1;
+    }
     if (im->relro_memsz) {
         uintptr_t a = down(im->bias + im->relro_vaddr, page);
         uintptr_t e = down(im->bias + im->relro_vaddr + im->relro_memsz, page);
