@@ -125,6 +125,8 @@ demo: $(DEPS_STAMP) all $(EX)/greeter.so $(EX)/wordcount.so $(EX)/host
 	@printf '\n== 5. Calling into it: digits(1234567) uses snprintf from the C library ==\n'
 	$(BUILD)/plugin call $(EX)/wordcount.so digits 1234567
 
-# Fixtures and tests: mk/tests.mk (the demo is above). Benchmarks and the fuzz target: mk/extra.mk.
+# Fixtures and tests: mk/tests.mk, Mach-O fixtures: mk/macho.mk (the demo is above).
+# Benchmarks and the fuzz target: mk/extra.mk.
 include mk/tests.mk
+include mk/macho.mk
 include mk/extra.mk

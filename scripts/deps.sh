@@ -18,6 +18,7 @@ PKGS=(
   libcriterion-dev               # the test framework
   clang lld                      # fixtures for the other CPU (-target ...), the fuzz target
   libclang-rt-14-dev             # libFuzzer and the sanitizer runtimes for clang (make fuzz)
+  clang-19 lld-19 llvm-19        # Mach-O fixtures (ld64.lld, llvm-lipo, llvm-objdump for chained fixups)
 )
 CROSS_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binfmt
             libelf-dev:arm64 zlib1g-dev:arm64)
