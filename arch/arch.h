@@ -62,6 +62,9 @@ struct arch {
 extern const struct arch arch_x86_64;
 extern const struct arch arch_aarch64;
 
+/* Prepare the Mach-O thread-local getter of this CPU (arch/<cpu>/tlv.c); idempotent. */
+void arch_tlv_init(void);
+
 /* The architecture this library was compiled for. */
 const struct arch *arch_native(void);
 

@@ -66,6 +66,7 @@ void image_free(struct image *im)
         return;
     vm_unmap_image(im);
     if (im->macho) {
+        macho_tlv_forget(im);
         free(im->macho->inits);
         macho_free(im->macho);
         free(im->macho);

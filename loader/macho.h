@@ -59,6 +59,7 @@ struct macho {
     size_t trie_size, nexports;
     struct macho_init_section *inits;
     size_t ninits;
+    size_t tlv_module;          /* 1 + thread-local module number, 0: none */
 };
 
 #define MACHO_EXPORT_KIND_MASK         0x03
@@ -113,6 +114,14 @@ int macho_load_deps(struct load *ld, struct image *im);
 void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct diag *d);
 /* plugin_lookup for a Mach-O image: the C name F is the symbol _F. */
 void *macho_lookup(const struct image *im, const char *name, struct diag *d);
+
+/* macho_tlv.c: thread-local variables. The value of a bind to __tlv_bootstrap / __tlv_atexit
+ * (0: not one of those); after fixups, point every descriptor at our getter; forget an image that
+ * failed to load; the calling thread's address of the variable whose descriptor is at vaddr. */
+uint64_t macho_tlv_special(const char *sym);
+int macho_tlv_setup(struct image *im, struct diag *d);
+void macho_tlv_forget(struct image *im);
+void *macho_tlv_lookup(const struct image *im, uint64_t desc_vaddr);
 
 /* macho_fixups.c: rebase and bind (opcode streams) or chained fixups, all bound now. */
 int macho_apply_fixups(struct load *ld, struct image *im);

@@ -71,6 +71,8 @@ static int host_bind(struct load *ld, struct image *im, const char *sym, uint64_
 static int macho_bind_value(struct load *ld, struct image *im, int64_t ordinal, const char *sym, bool weak, uint64_t *addr)
 {
     bool found = false;
+    if ((*addr = macho_tlv_special(sym)))
+        return 0;
     if (!strcmp(sym, "dyld_stub_binder")) {
         *addr = (uint64_t)(uintptr_t)stub_binder_trap;
         return 0;
@@ -412,8 +414,9 @@ static int run_chained(struct load *ld, struct image *im)
 int macho_apply_fixups(struct load *ld, struct image *im)
 {
     struct macho *m = im->macho;
-    if (m->chained_fixups)
-        return m->chained.present ? run_chained(ld, im) : 0;
-    return stream(ld, im, &m->rebase, "rebase", 0) || stream(ld, im, &m->bind, "bind", 1) ||
-           stream(ld, im, &m->lazy_bind, "lazy bind", 2) || stream(ld, im, &m->weak_bind, "weak bind", 1);
+    int rc = m->chained_fixups ? (m->chained.present ? run_chained(ld, im) : 0)
+                               : stream(ld, im, &m->rebase, "rebase", 0) || stream(ld, im, &m->bind, "bind", 1) ||
+                                     stream(ld, im, &m->lazy_bind, "lazy bind", 2) ||
+                                     stream(ld, im, &m->weak_bind, "weak bind", 1);
+    return rc ? rc : macho_tlv_setup(im, ld->d);
 }

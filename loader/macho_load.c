@@ -16,7 +16,7 @@
 
 enum {
     VM_PROT_READ_ = 1, VM_PROT_WRITE_ = 2, VM_PROT_EXECUTE_ = 4, SG_READ_ONLY_ = 0x10,
-    S_ZEROFILL_ = 0x1, S_MOD_INIT_FUNC_POINTERS_ = 0x9, S_THREAD_LOCAL_VARIABLES_ = 0x13,
+    S_MOD_INIT_FUNC_POINTERS_ = 0x9,
     S_INIT_FUNC_OFFSETS_ = 0x16, SECTION_TYPE_ = 0xff,
 };
 
@@ -67,7 +67,7 @@ const uint8_t *macho_linkedit(const struct image *im, uint32_t off)
     return NULL;
 }
 
-/* Initializer sections (and a refusal of thread-local variables, which need their own getter). */
+/* The initializer sections, in load-command order. */
 static int find_init_sections(struct image *im, struct diag *d)
 {
     struct macho *m = im->macho;
@@ -89,9 +89,6 @@ static int find_init_sections(struct image *im, struct diag *d)
             memcpy(&size, sc + 40, 8);
             memcpy(&flags, sc + 64, 4);
             unsigned type = flags & SECTION_TYPE_;
-            if (type == S_THREAD_LOCAL_VARIABLES_ && size)
-                return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path,
-                                 "has thread-local variables (__thread_vars): not supported yet");
             if (type != S_MOD_INIT_FUNC_POINTERS_ && type != S_INIT_FUNC_OFFSETS_)
                 continue;
             bool offs = type == S_INIT_FUNC_OFFSETS_;
@@ -208,11 +205,13 @@ void *macho_lookup(const struct image *im, const char *name, struct diag *d)
         return NULL;
     }
     unsigned kind = e.flags & MACHO_EXPORT_KIND_MASK;
-    if ((e.flags & MACHO_EXPORT_REEXPORT) || kind == MACHO_EXPORT_KIND_THREAD_LOCAL) {
-        diag_fail_raw(d, PLUGIN_ERR_UNSUPPORTED, "plugin: symbol \"%s\" in plugin \"%s\" is a %s: not supported yet", name,
-                      im->path, kind == MACHO_EXPORT_KIND_THREAD_LOCAL ? "thread-local variable" : "re-export");
+    if (e.flags & MACHO_EXPORT_REEXPORT) {
+        diag_fail_raw(d, PLUGIN_ERR_UNSUPPORTED, "plugin: symbol \"%s\" in plugin \"%s\" is a re-export (of %s): "
+                      "not supported yet", name, im->path, e.reexport_name);
         return NULL;
     }
+    if (kind == MACHO_EXPORT_KIND_THREAD_LOCAL)         /* the address is its descriptor's */
+        return macho_tlv_lookup(im, m->base_vaddr + e.address);
     if (e.flags & MACHO_EXPORT_STUB_AND_RESOLVER) {
         uint64_t (*resolver)(void) = (uint64_t (*)(void))(uintptr_t)(im->bias + m->base_vaddr + e.resolver);
         return (void *)(uintptr_t)resolver();
