@@ -358,6 +358,18 @@ static int walk_page(struct chained *ch, uint16_t fmt, uint64_t page_vaddr, uint
     }
 }
 
+static const char *pointer_format_name(uint16_t fmt)
+{
+    static const char *const names[] = {
+        NULL, "DYLD_CHAINED_PTR_ARM64E", "DYLD_CHAINED_PTR_64", "DYLD_CHAINED_PTR_32",
+        "DYLD_CHAINED_PTR_32_CACHE", "DYLD_CHAINED_PTR_32_FIRMWARE", "DYLD_CHAINED_PTR_64_OFFSET",
+        "DYLD_CHAINED_PTR_ARM64E_KERNEL", "DYLD_CHAINED_PTR_64_KERNEL_CACHE", "DYLD_CHAINED_PTR_ARM64E_USERLAND",
+        "DYLD_CHAINED_PTR_ARM64E_FIRMWARE", "DYLD_CHAINED_PTR_X86_64_KERNEL_CACHE",
+        "DYLD_CHAINED_PTR_ARM64E_USERLAND24",
+    };
+    return fmt < sizeof names / sizeof names[0] && names[fmt] ? names[fmt] : "unknown";
+}
+
 static int walk_segment(struct chained *ch, uint32_t seg_off)
 {
     if (!range_in(seg_off, 22, ch->size))
@@ -370,7 +382,7 @@ static int walk_segment(struct chained *ch, uint32_t seg_off)
     seg_vaddr += ch->im->macho->base_vaddr;
     if (fmt != DYLD_CHAINED_PTR_64 && fmt != DYLD_CHAINED_PTR_64_OFFSET)
         return diag_fail(ch->ld->d, PLUGIN_ERR_UNSUPPORTED, ch->im->path,
-                         "chained pointer format %u is not supported (arm64e and 32-bit formats are refused)", fmt);
+                         "chained pointer format %s (%u) is not supported", pointer_format_name(fmt), fmt);
     if (!page_size || size < 22 + 2u * pages || !range_in(seg_off, size, ch->size))
         return cbad(ch, "starts_in_segment is malformed", seg_off);
     for (uint32_t p = 0; p < pages; p++) {

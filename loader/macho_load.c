@@ -194,13 +194,37 @@ void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct
     }
 }
 
+/* Without an export trie, the symbol table: an external symbol defined in a section (N_SECT). */
+static bool symtab_find(const struct image *im, const char *sym, struct macho_export *e)
+{
+    const struct macho *m = im->macho;
+    const uint8_t *syms = m->symtab.present ? macho_linkedit(im, m->symtab.off) : NULL;
+    const char *strs = m->strtab.present ? (const char *)macho_linkedit(im, m->strtab.off) : NULL;
+    for (uint32_t i = 0; syms && strs && i < m->nsyms; i++) {
+        const uint8_t *n = syms + (size_t)i * 16;       /* struct nlist_64 */
+        uint32_t strx;
+        uint64_t value;
+        memcpy(&strx, n, 4);
+        memcpy(&value, n + 8, 8);
+        if ((n[4] & 0xef) != 0x0f || strx >= m->strtab.size)   /* N_EXT | N_SECT, not a stab */
+            continue;
+        size_t left = m->strtab.size - strx;
+        if (strnlen(strs + strx, left) < left && !strcmp(strs + strx, sym)) {
+            *e = (struct macho_export){ true, 0, value - m->base_vaddr, 0, 0, NULL };
+            return true;
+        }
+    }
+    return false;
+}
+
 void *macho_lookup(const struct image *im, const char *name, struct diag *d)
 {
     char sym[1024];
     struct macho_export e;
     const struct macho *m = im->macho;
-    if ((size_t)snprintf(sym, sizeof sym, "_%s", name) >= sizeof sym || !m->trie ||
-        !macho_trie_find(m->trie, m->trie_size, sym, &e)) {
+    bool ok = (size_t)snprintf(sym, sizeof sym, "_%s", name) < sizeof sym &&
+              (m->trie ? macho_trie_find(m->trie, m->trie_size, sym, &e) : symtab_find(im, sym, &e));
+    if (!ok) {
         diag_fail_raw(d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s\" not found in plugin \"%s\"", name, im->path);
         return NULL;
     }
