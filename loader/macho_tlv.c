@@ -29,8 +29,9 @@ struct tlv_desc {
 };
 
 struct tlv_module {
-    const uint8_t *init;        /* template: initial contents (NULL: the image failed to load) */
+    const uint8_t *init;        /* template: initial contents */
     size_t init_size, size;
+    bool unused;                /* its image failed to load: no thread ever saw it, reusable */
 };
 
 struct tlv_dtor {
@@ -187,11 +188,13 @@ int macho_tlv_setup(struct image *im, struct diag *d)
     scan_sections(im->macho, &l);
     if (!l.ndesc)
         return 0;
-    if (nmodules == MAX_MODULES)
+    size_t id = 0;
+    while (id < nmodules && !modules[id].unused)
+        id++;
+    if (id == MAX_MODULES)
         return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "too many images with thread-local variables");
     if (l.end > l.lo && !image_range_ok(im, l.lo, l.end - l.lo, RANGE_MAPPED))
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "thread-local template is outside the segments");
-    size_t id = nmodules;
     for (size_t s = 0; s < l.ndesc; s++) {
         if (l.desc_size[s] % sizeof(struct tlv_desc) || !image_range_ok(im, l.desc[s], l.desc_size[s], RANGE_WRITE))
             return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "__thread_vars at 0x%llx is malformed",
@@ -207,8 +210,9 @@ int macho_tlv_setup(struct image *im, struct diag *d)
         }
     }
     arch_tlv_init();
-    modules[id] = (struct tlv_module){ image_addr(im, l.lo), l.init_end - l.lo, l.end - l.lo };
-    nmodules++;
+    modules[id] = (struct tlv_module){ image_addr(im, l.lo), l.init_end - l.lo, l.end - l.lo, false };
+    if (id == nmodules)
+        nmodules++;
     im->macho->tlv_module = id + 1;
     diag_trace(d, "%s: thread-local template of %llu bytes, module %zu", im->path,
                (unsigned long long)(l.end - l.lo), id);
@@ -218,7 +222,7 @@ int macho_tlv_setup(struct image *im, struct diag *d)
 void macho_tlv_forget(struct image *im)
 {
     if (im->macho && im->macho->tlv_module)
-        modules[im->macho->tlv_module - 1].init = NULL;     /* its slot stays used */
+        modules[im->macho->tlv_module - 1].unused = true;
 }
 
 void *macho_tlv_lookup(const struct image *im, uint64_t desc_vaddr)

@@ -74,6 +74,20 @@ $(SEED_DIR)/seed_%.so: fuzz/seed_plugin.c fuzz/seed_plugin.map | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	gcc $(SEED_BASE) -o $@ $< $(SEED_LDFLAGS)
 
+# Mach-O seeds for this CPU, both fixup generations (clang-19 / lld-19, no SDK needed).
+MACHO_CPU   := $(if $(filter aarch64,$(ARCH)),arm64,x86_64)
+MACHO_SEEDS := $(SEED_DIR)/seed_macho_info.dylib $(SEED_DIR)/seed_macho_chained.dylib
+SEEDS       += $(MACHO_SEEDS)
+$(SEED_DIR)/seed_macho.o: fuzz/seed_macho.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	/usr/lib/llvm-19/bin/clang -target $(MACHO_CPU)-apple-macos11 -O1 -c -o $@ $<
+$(SEED_DIR)/seed_macho_info.dylib: $(SEED_DIR)/seed_macho.o
+	/usr/lib/llvm-19/bin/ld64.lld -arch $(MACHO_CPU) -platform_version macos 11.0 11.0 -dylib \
+	  -undefined dynamic_lookup -o $@ $<
+$(SEED_DIR)/seed_macho_chained.dylib: $(SEED_DIR)/seed_macho.o
+	/usr/lib/llvm-19/bin/ld64.lld -arch $(MACHO_CPU) -platform_version macos 11.0 11.0 -dylib \
+	  -undefined dynamic_lookup -fixup_chains -o $@ $<
+
 $(FUZZ_OUT)/.seeds-truncated: $(SEED_DIR)/seed_compact.so
 	for n in 16 64 120 400 1000 2000 4000; do head -c $$n $< > $(SEED_DIR)/trunc_$$n.bin; done
 	head -c $$(( $$(stat -c %s $<) - 8 )) $< > $(SEED_DIR)/trunc_end.bin
