@@ -34,6 +34,8 @@ $(FIX)/relr.so: FIXTURE_LDFLAGS = $(USE_LLD) -Wl,--pack-dyn-relocs=relr
 else
 $(FIX)/relr.so: FIXTURE_LDFLAGS := -Wl,-z,pack-relative-relocs
 endif
+# Segments aligned for 64 KiB pages (GNU ld's default for aarch64 anyway; 4 KiB for x86-64).
+$(FIX)/page64k.so: FIXTURE_LDFLAGS := -Wl,-z,max-page-size=65536
 # PT_GNU_RELRO with every relocation bound at load time.
 $(FIX)/relro.so: FIXTURE_LDFLAGS := -Wl,-z,relro,-z,now
 # Text relocations: a pointer stored in .text (see fixtures/textrel.c) and a linker told to allow
