@@ -1,5 +1,5 @@
 /*
- * plugin.h — load ELF shared objects into a running process without libdl.
+ * plugin.h — load ELF and Mach-O plugins into a running process without libdl.
  *
  * The API mirrors Go's "plugin" package:
  *
@@ -62,6 +62,24 @@
  *   must come from the resolve callback.
  *
  * Initializers receive (argc, argv, envp) as under glibc; argc/argv are those of the process.
+ *
+ * Mach-O (64-bit MH_DYLIB and MH_BUNDLE, thin or universal; the slice for this CPU is chosen):
+ *  - plugin_lookup(p, "F") finds the Mach-O symbol "_F" (export trie, else the symbol table).
+ *  - Fixups: rebase/bind opcode streams (lazy and weak binds done at load) or chained fixups
+ *    (DYLD_CHAINED_PTR_64 and _64_OFFSET); arm64e and 32-bit formats are refused by name.
+ *  - Imports bind, by their library ordinal, to another Mach-O image we loaded (LC_LOAD_DYLIB
+ *    through LC_RPATH, @rpath and @loader_path; a missing LC_LOAD_WEAK_DYLIB is allowed); a
+ *    system library (/usr/lib/..., /System/...), the main executable and flat lookups bind to
+ *    the host: the resolve callback, then the process's ELF objects, with the leading
+ *    underscore removed. Flat and weak lookups then try the Mach-O images of this open.
+ *  - On arm64, binding a variadic host function (printf, open, ...) is refused: Apple passes
+ *    variadic arguments on the stack, Linux in registers.
+ *  - Initializers (__mod_init_func, __init_offsets) run in order, once, with (argc, argv, envp).
+ *  - Thread-local variables (__thread_vars) get per-thread blocks on first use; the getter keeps
+ *    every register the compiled code expects. plugin_lookup of a thread-local export returns
+ *    the calling thread's address.
+ *  - __DATA_CONST (SG_READ_ONLY) becomes read-only once fixups are done; no segment is ever
+ *    writable and executable.
  */
 #ifndef PLUGIN_H
 #define PLUGIN_H
