@@ -24,14 +24,22 @@ $(FIX)/%.so: fixtures/%.c | $(DEPS_STAMP)
 
 # DT_INIT: -init names the function the linker puts in DT_INIT (it runs before DT_INIT_ARRAY).
 $(FIX)/initorder.so: FIXTURE_LDFLAGS := -Wl,-init,initorder_dt_init
-# DT_RELR: relative relocations packed as a bitmap (GNU ld >= 2.38).
+# Link with lld instead of GNU ld. -B: where gcc (the cross one too) finds ld.lld; expanded when a
+# rule runs, after scripts/deps.sh installed lld.
+USE_LLD = -B$(dir $(realpath $(shell command -v ld.lld))) -fuse-ld=lld
+# DT_RELR: relative relocations packed as a bitmap. GNU ld >= 2.38 does it for x86-64; for aarch64
+# GNU ld 2.40 ignores -z pack-relative-relocs, so that lane links relr.so with lld.
+ifeq ($(ARCH),aarch64)
+$(FIX)/relr.so: FIXTURE_LDFLAGS = $(USE_LLD) -Wl,--pack-dyn-relocs=relr
+else
 $(FIX)/relr.so: FIXTURE_LDFLAGS := -Wl,-z,pack-relative-relocs
+endif
+# Segments aligned for 64 KiB pages (GNU ld's default for aarch64 anyway; 4 KiB for x86-64).
+$(FIX)/page64k.so: FIXTURE_LDFLAGS := -Wl,-z,max-page-size=65536
 # PT_GNU_RELRO with every relocation bound at load time.
 $(FIX)/relro.so: FIXTURE_LDFLAGS := -Wl,-z,relro,-z,now
-# Text relocations: code that is not position-independent (-fno-pic; the large code model makes
-# the compiler use 64-bit absolute addresses, which the linker turns into R_X86_64_64 against
-# .text) and a linker told to allow it (-z notext), which then sets DT_TEXTREL.
-$(FIX)/textrel.so: FIXTURE_CFLAGS := -fno-pic -mcmodel=large
+# Text relocations: a pointer stored in .text (see fixtures/textrel.c) and a linker told to allow
+# the relocation that fills it (-z notext), which then sets DT_TEXTREL. Same on both CPUs.
 $(FIX)/textrel.so: FIXTURE_LDFLAGS := -Wl,-z,notext
 # A plugin for a -static host: no C library at all, everything it uses comes from resolve.
 $(FIX)/hostcall.so: FIXTURE_CFLAGS := -fno-stack-protector -fno-builtin
@@ -43,6 +51,21 @@ FOREIGN_TARGET := $(if $(filter aarch64,$(ARCH)),x86_64,aarch64)-linux-gnu
 $(FIX)/foreign.so: fixtures/foreign.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	clang -target $(FOREIGN_TARGET) -nostdlib -shared -fPIC -O1 -fuse-ld=lld $(FIXTURE_WARN) -o $@ $<
+
+# An ordinary plugin for the other CPU, with real relocations of that CPU (JUMP_SLOT, GLOB_DAT,
+# RELATIVE, ABS64 / R_X86_64_64), for `plugin info` across CPUs: built by that CPU's gcc on an
+# x86-64 host (both are installed there), else by clang + lld without a C library.
+OTHER_ARCH    := $(if $(filter aarch64,$(ARCH)),x86_64,aarch64)
+CROSS_FIX     := $(FIX)/cross_$(OTHER_ARCH).so
+ifeq ($(HOST_ARCH),x86_64)
+CROSS_FIX_CC  := $(if $(CROSS),gcc,aarch64-linux-gnu-gcc)
+else
+CROSS_FIX_CC  := clang -target $(FOREIGN_TARGET) -nostdlib -fuse-ld=lld
+endif
+FIXTURES      += $(CROSS_FIX)
+$(CROSS_FIX): fixtures/cross/relocs.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CROSS_FIX_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -o $@ $<
 
 # $ORIGIN: origin_plugin.so needs libsib.so (DT_NEEDED) and finds it next to itself through
 # DT_RUNPATH=$ORIGIN. Neither is anywhere the system would look.

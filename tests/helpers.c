@@ -90,7 +90,6 @@ char *make_temp_dir(void)
     return tmpl;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
 /* "start-end perms offset dev inode [path]": anonymous when there is no path. */
 static int anonymous_line(const char *line, size_t len)
 {
@@ -105,19 +104,27 @@ static int anonymous_line(const char *line, size_t len)
     }
     return i >= len || line[i] == '\n';
 }
-#endif
 
 char *maps_snapshot(void)
 {
+    /* The program break, for qemu-user: its /proc/self/maps (emulated for the guest) does not
+     * name the heap "[heap]". The heap is the anonymous mapping that ends at the break; reading
+     * the file may move the break, so the break before and after are both looked for. */
+    uintptr_t brk_before = (uintptr_t)sbrk(0);
     char *all = read_file("/proc/self/maps", NULL);
     char *out = malloc(strlen(all) + 1);
     cr_assert_not_null(out);
+    uintptr_t brk_after = (uintptr_t)sbrk(0);
     size_t n = 0;
     for (char *line = all; *line;) {
         char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
         /* [heap] grows with malloc; [stack] with the depth of the call that reads the file. */
         int skip = memmem(line, len, "[heap]", 6) || memmem(line, len, "[stack]", 7);
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && anonymous_line(line, len) &&
+            ((lo < brk_before && brk_before <= hi) || (lo < brk_after && brk_after <= hi)))
+            skip = 1;
 #if defined(__SANITIZE_ADDRESS__)
         /* AddressSanitizer's allocator maps and unmaps anonymous memory on every malloc size
          * class it touches, so under ASan only file-backed mappings are compared (a leaked
@@ -372,6 +379,124 @@ int file_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz)
     }
     elf_close_file(&ef);
     return found;
+}
+
+int file_load_containing(const char *path, uint64_t vaddr, uint64_t *seg_vaddr, uint64_t *seg_memsz)
+{
+    struct elf_file ef;
+    elf_open_file(path, &ef);
+    size_t n = 0;
+    cr_assert_eq(elf_getphdrnum(ef.elf, &n), 0);
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(ef.elf, (int)i, &ph) && ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr &&
+            vaddr < ph.p_vaddr + ph.p_memsz) {
+            *seg_vaddr = ph.p_vaddr;
+            *seg_memsz = ph.p_memsz;
+            found = 1;
+        }
+    }
+    elf_close_file(&ef);
+    return found;
+}
+
+uint64_t file_load_align(const char *path)
+{
+    struct elf_file ef;
+    elf_open_file(path, &ef);
+    size_t n = 0;
+    cr_assert_eq(elf_getphdrnum(ef.elf, &n), 0);
+    uint64_t align = 0;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(ef.elf, (int)i, &ph) && ph.p_type == PT_LOAD && ph.p_align > align)
+            align = ph.p_align;
+    }
+    elf_close_file(&ef);
+    return align;
+}
+
+unsigned file_machine(const char *path)
+{
+    struct elf_file ef;
+    elf_open_file(path, &ef);
+    GElf_Ehdr eh;
+    cr_assert_not_null(gelf_getehdr(ef.elf, &eh), "%s: no ELF header", path);
+    elf_close_file(&ef);
+    return eh.e_machine;
+}
+
+/* Count the RELA entries of path that are of the given type (type < 0: any type), when
+ * readonly is set only those whose place lies in a non-writable PT_LOAD, when symbol is not NULL
+ * only those against the .dynsym symbol of that name. */
+static long count_relas(const char *path, int64_t type, int readonly, const char *symbol)
+{
+    struct elf_file ef;
+    elf_open_file(path, &ef);
+    size_t nph = 0;
+    cr_assert_eq(elf_getphdrnum(ef.elf, &nph), 0);
+    long count = 0;
+    Elf_Scn *scn = NULL;
+    GElf_Shdr sh;
+    while ((scn = elf_nextscn(ef.elf, scn)) != NULL) {
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+            GElf_Rela r;
+            if (!gelf_getrela(d, (int)i, &r))
+                continue;
+            if (type >= 0 && GELF_R_TYPE(r.r_info) != (uint64_t)type)
+                continue;
+            if (symbol) {
+                GElf_Shdr symsh;
+                Elf_Scn *syms = elf_getscn(ef.elf, sh.sh_link);
+                Elf_Data *sd = syms ? elf_getdata(syms, NULL) : NULL;
+                GElf_Sym sym;
+                const char *name;
+                if (!sd || !gelf_getshdr(syms, &symsh) || GELF_R_SYM(r.r_info) == 0 ||
+                    !gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &sym) ||
+                    !(name = elf_strptr(ef.elf, symsh.sh_link, sym.st_name)) ||
+                    strcmp(name, symbol) != 0)
+                    continue;
+            }
+            int in_readonly = 0;
+            for (size_t k = 0; readonly && k < nph; k++) {
+                GElf_Phdr ph;
+                if (gelf_getphdr(ef.elf, (int)k, &ph) && ph.p_type == PT_LOAD &&
+                    !(ph.p_flags & PF_W) && r.r_offset >= ph.p_vaddr &&
+                    r.r_offset < ph.p_vaddr + ph.p_memsz)
+                    in_readonly = 1;
+            }
+            count += !readonly || in_readonly;
+        }
+    }
+    elf_close_file(&ef);
+    return count;
+}
+
+long file_reloc_count(const char *path, uint32_t type)
+{
+    return count_relas(path, type, 0, NULL);
+}
+
+long file_relocs_into_readonly(const char *path)
+{
+    return count_relas(path, -1, 1, NULL);
+}
+
+long file_relocs_against(const char *path, const char *symbol)
+{
+    return count_relas(path, -1, 0, symbol);
+}
+
+int file_symbol_type(const char *path, const char *name, int dynamic)
+{
+    GElf_Sym sym;
+    if (!find_symbol(path, name, dynamic, &sym))
+        return -1;
+    return GELF_ST_TYPE(sym.st_info);
 }
 
 /* ---- running a program ---- */

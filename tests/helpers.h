@@ -6,6 +6,7 @@
 #ifndef TEST_HELPERS_H
 #define TEST_HELPERS_H
 
+#include <elf.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,35 @@
 
 #ifndef FIXTURE_DIR
 #error "FIXTURE_DIR must be defined by the build (mk/tests.mk)"
+#endif
+
+/* The lane: what this test binary was compiled for, and the other CPU (fixtures/foreign.c and
+ * the cross fixture are built for it). The suite is the same in both lanes; where a fact differs
+ * by CPU (names, directories, glibc's oldest symbol version), the test uses these. */
+#if defined(__x86_64__)
+#define NATIVE_CPU      "x86-64"          /* as `plugin info` and the loader's messages say it */
+#define NATIVE_EM       EM_X86_64
+#define OTHER_EM        EM_AARCH64
+#define NATIVE_RELOC    "R_X86_64_"
+#define NATIVE_MULTIARCH "x86_64-linux-gnu"
+#define OTHER_CPU       "aarch64"
+#define OTHER_RELOC     "R_AARCH64_"
+#define CROSS_FIXTURE   "cross_aarch64.so"
+#define GLIBC_BASE      "GLIBC_2.2.5"     /* the first symbol version of this glibc port */
+#define GLIBC_MEMCPY    "GLIBC_2.14"      /* memcpy's default version */
+#elif defined(__aarch64__)
+#define NATIVE_CPU      "aarch64"
+#define NATIVE_EM       EM_AARCH64
+#define OTHER_EM        EM_X86_64
+#define NATIVE_RELOC    "R_AARCH64_"
+#define NATIVE_MULTIARCH "aarch64-linux-gnu"
+#define OTHER_CPU       "x86-64"
+#define OTHER_RELOC     "R_X86_64_"
+#define CROSS_FIXTURE   "cross_x86_64.so"
+#define GLIBC_BASE      "GLIBC_2.17"      /* the port began at 2.17: memcpy has one version */
+#define GLIBC_MEMCPY    "GLIBC_2.17"
+#else
+#error "tests support x86-64 and aarch64"
 #endif
 
 /* Absolute path of a fixture: fixture("basic.so") -> FIXTURE_DIR "/basic.so". Returns a string
@@ -69,6 +99,20 @@ int file_symbol_value(const char *path, const char *name, int dynamic, uint64_t 
 char *file_undefined_dynsyms(const char *path);
 /* 1 when the object has a program header of the given type, and its vaddr/memsz then. */
 int file_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz);
+/* The PT_LOAD that contains vaddr: 1 and its vaddr/memsz, or 0 when none does. */
+int file_load_containing(const char *path, uint64_t vaddr, uint64_t *seg_vaddr, uint64_t *seg_memsz);
+/* The largest p_align of the PT_LOAD segments (0 when there are none). */
+uint64_t file_load_align(const char *path);
+/* e_machine of an ELF file. */
+unsigned file_machine(const char *path);
+/* Number of relocations of the given type in the SHT_RELA sections (.rela.dyn, .rela.plt). */
+long file_reloc_count(const char *path, uint32_t type);
+/* Number of those relocations whose place (r_offset) lies in a PT_LOAD that is not writable. */
+long file_relocs_into_readonly(const char *path);
+/* Number of those relocations (any type) against the .dynsym symbol of that name. */
+long file_relocs_against(const char *path, const char *symbol);
+/* The type (STT_FUNC, STT_GNU_IFUNC, ...) of a symbol of .symtab (or .dynsym); -1 when absent. */
+int file_symbol_type(const char *path, const char *name, int dynamic);
 
 /* Run argv[0] (a path) with argv, stdin from /dev/null; capture stdout and stderr into
  * malloc'ed strings (either pointer may be NULL to discard). Returns the wait status as given

@@ -197,16 +197,19 @@ Test(errors, wrong_class_is_refused)
               err.code, err.message);
 }
 
-Test(errors, aarch64_object_is_arch)
+/* foreign.so is a valid shared object for the other CPU (aarch64 in the x86-64 lane, x86-64 in
+ * the aarch64 lane): refused as PLUGIN_ERR_ARCH, and the message names that CPU. */
+Test(errors, other_cpu_object_is_arch)
 {
     const char *path = fixture("foreign.so");
     uint64_t v;
     cr_assert(file_dyn_tag(path, DT_STRTAB, &v), "fixture is not a shared object");
+    cr_assert_eq(file_machine(path), OTHER_EM, "foreign.so is not for " OTHER_CPU);
     expect_refused(path, PLUGIN_ERR_ARCH);
     plugin_error err;
     plugin_open(path, &err);
-    cr_assert_not_null(strcasestr(err.message, "aarch64"), "message does not name the CPU: %s",
-                       err.message);
+    cr_assert_not_null(strcasestr(err.message, OTHER_CPU), "message does not name the CPU "
+                       OTHER_CPU ": %s", err.message);
 }
 
 /* Failures after the segments were mapped must unmap them too. */
@@ -220,6 +223,8 @@ Test(errors, text_relocations_are_unsupported)
     const char *path = fixture("textrel.so");
     uint64_t v;
     cr_assert(file_dyn_tag(path, DT_TEXTREL, &v), "fixture has no DT_TEXTREL");
+    cr_assert_geq(file_relocs_into_readonly(path), 1,
+                  "textrel.so has no relocation into a read-only segment");
     expect_refused(path, PLUGIN_ERR_UNSUPPORTED);
 }
 

@@ -53,13 +53,13 @@ Test(host, libc_is_not_loaded_twice)
 
     /* Lookups go to the object the process already has. */
     cr_assert_eq(plugin_lookup(p, "getpid", &err), (void *)getpid, "%s", err.message);
-    void *memcpy_default = dlvsym(RTLD_DEFAULT, "memcpy", "GLIBC_2.14");
+    void *memcpy_default = dlvsym(RTLD_DEFAULT, "memcpy", GLIBC_MEMCPY);
     void *libc_memcpy = plugin_lookup(p, "memcpy", &err);
     cr_assert_not_null(libc_memcpy, "%s", err.message);
     /* ASan's interceptor is found first by dlvsym(RTLD_DEFAULT); compare with libc's own then. */
     void *h = dlopen(path, RTLD_NOLOAD | RTLD_LAZY);
     if (h)
-        memcpy_default = dlvsym(h, "memcpy", "GLIBC_2.14");
+        memcpy_default = dlvsym(h, "memcpy", GLIBC_MEMCPY);
     cr_assert_eq(libc_memcpy, memcpy_default, "unversioned lookup did not give the default version");
     cr_assert_null(plugin_lookup(p, "plugin_test_no_such_symbol", &err));
     cr_assert_eq(err.code, PLUGIN_ERR_NOT_FOUND);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include <dlfcn.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,39 +60,60 @@ Test(libc, plugin_calls_libc)
     }
 }
 
-/* glibc has memcpy@GLIBC_2.2.5 (compat) and memcpy@@GLIBC_2.14 (default); the plugin references
- * memcpy@GLIBC_2.14, and so does this test binary: the plugin must get what ld.so gave us.
- * (Under AddressSanitizer that is ASan's interceptor, which comes before libc in the search
- * order.) Same for realpath (@GLIBC_2.2.5 / @@GLIBC_2.3). */
+/* glibc keeps an old implementation of some functions under an old version next to the default
+ * one (see fixtures/libc_user.c). The plugin references the default versions, and so does this
+ * test binary: the plugin must get what ld.so gave us (under AddressSanitizer that may be ASan's
+ * interceptor, which comes before libc in the search order).
+ *
+ * glob and fmemopen have two implementations in both lanes. memcpy and realpath have two on
+ * x86-64 only (aarch64's glibc began at GLIBC_2.17, after they changed); there the binding is
+ * still checked, but cannot be told apart from a compat one. */
+struct versioned {
+    const char *name, *fn;          /* the libc function and the fixture's function that
+                                     * returns the address the plugin was bound to */
+    void *self;                     /* what ld.so bound this test binary to */
+    const char *deflt, *compat;     /* compat NULL: this port has a single version */
+};
+
 Test(libc, versioned_references_bind_to_their_version)
 {
-    void *memcpy_new = dlvsym(RTLD_DEFAULT, "memcpy", "GLIBC_2.14");
-    void *memcpy_old = dlvsym(RTLD_DEFAULT, "memcpy", "GLIBC_2.2.5");
-    void *realpath_new = dlvsym(RTLD_DEFAULT, "realpath", "GLIBC_2.3");
-    void *realpath_old = dlvsym(RTLD_DEFAULT, "realpath", "GLIBC_2.2.5");
-    cr_assert_not_null(memcpy_new);
-    cr_assert_not_null(realpath_new);
-    /* Without this the test could not tell a wrong binding from a right one. */
-    cr_assert_neq(memcpy_new, memcpy_old, "this libc's memcpy versions coincide");
-    cr_assert_neq(realpath_new, realpath_old, "this libc's realpath versions coincide");
-    cr_assert_neq((void *)memcpy, memcpy_old);
-
+    const struct versioned v[] = {
+        { "glob", "glob_address", (void *)glob, "GLIBC_2.27", GLIBC_BASE },
+        { "fmemopen", "fmemopen_address", (void *)fmemopen, "GLIBC_2.22", GLIBC_BASE },
+#if defined(__x86_64__)
+        { "memcpy", "memcpy_address", (void *)memcpy, GLIBC_MEMCPY, "GLIBC_2.2.5" },
+        { "realpath", "realpath_address", (void *)realpath, "GLIBC_2.3", "GLIBC_2.2.5" },
+#else
+        { "memcpy", "memcpy_address", (void *)memcpy, GLIBC_MEMCPY, NULL },
+        { "realpath", "realpath_address", (void *)realpath, GLIBC_BASE, NULL },
+#endif
+    };
     plugin *p = open_fixture("libc_user.so");
-    void *(*memcpy_address)(void) = (void *(*)(void))must_lookup(p, "memcpy_address");
-    void *(*realpath_address)(void) = (void *(*)(void))must_lookup(p, "realpath_address");
-    cr_assert_eq(memcpy_address(), (void *)memcpy,
-                 "plugin's memcpy = %p, default memcpy@GLIBC_2.14 = %p, compat = %p",
-                 memcpy_address(), (void *)memcpy, memcpy_old);
-    cr_assert_eq(realpath_address(), (void *)realpath,
-                 "plugin's realpath = %p, default realpath@GLIBC_2.3 = %p, compat = %p",
-                 realpath_address(), (void *)realpath, realpath_old);
+    int told_apart = 0;
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        void *deflt = dlvsym(RTLD_DEFAULT, v[i].name, v[i].deflt);
+        cr_assert_not_null(deflt, "no %s@%s in this libc", v[i].name, v[i].deflt);
+        void *compat = NULL;
+        if (v[i].compat) {
+            compat = dlvsym(RTLD_DEFAULT, v[i].name, v[i].compat);
+            cr_assert_not_null(compat, "no %s@%s in this libc", v[i].name, v[i].compat);
+            /* Without this the test could not tell a wrong binding from a right one. */
+            cr_assert_neq(deflt, compat, "this libc's %s versions coincide", v[i].name);
+            cr_assert_neq(v[i].self, compat, "the test binary got the compat %s", v[i].name);
+            told_apart++;
+        }
+        void *(*bound)(void) = (void *(*)(void))must_lookup(p, v[i].fn);
+        cr_assert_eq(bound(), v[i].self, "plugin's %s = %p, default %s@%s = %p, compat = %p",
+                     v[i].name, bound(), v[i].name, v[i].deflt, v[i].self, compat);
+    }
+    cr_assert_geq(told_apart, 2);
 }
 
 /* The resolve callback comes first (it stands where the executable stands): here it replaces
  * strlen for the plugin, and it is told which version each reference asks for. */
 struct record {
     int strlen_asked;
-    char memcpy_version[32];
+    char memcpy_version[32], glob_version[32];
 };
 
 static size_t fake_strlen(const char *s)
@@ -109,12 +131,14 @@ static void *resolve_record(void *ctx, const char *name, const char *version)
     }
     if (strcmp(name, "memcpy") == 0)
         snprintf(r->memcpy_version, sizeof r->memcpy_version, "%s", version ? version : "(null)");
+    if (strcmp(name, "glob") == 0)
+        snprintf(r->glob_version, sizeof r->glob_version, "%s", version ? version : "(null)");
     return NULL;        /* everything else: the process's objects */
 }
 
 Test(libc, resolve_callback_comes_first_and_sees_versions)
 {
-    struct record rec = { 0, "" };
+    struct record rec = { 0, "", "" };
     struct plugin_options opts = { .resolve = resolve_record, .resolve_ctx = &rec };
     plugin_error err;
     plugin *p = plugin_open_with(fixture("libc_user.so"), &opts, &err);
@@ -122,7 +146,8 @@ Test(libc, resolve_callback_comes_first_and_sees_versions)
     size_t (*length_of)(const char *) = (size_t (*)(const char *))must_lookup(p, "length_of");
     cr_assert_eq(rec.strlen_asked, 1, "resolve asked %d times for strlen", rec.strlen_asked);
     cr_assert_eq(length_of("abc"), 4242, "the process's strlen won over the resolve callback");
-    cr_assert_str_eq(rec.memcpy_version, "GLIBC_2.14");
+    cr_assert_str_eq(rec.memcpy_version, GLIBC_MEMCPY);
+    cr_assert_str_eq(rec.glob_version, "GLIBC_2.27");
     void *(*memcpy_address)(void) = (void *(*)(void))must_lookup(p, "memcpy_address");
     cr_assert_eq(memcpy_address(), (void *)memcpy, "NULL from resolve must fall through");
 }
