@@ -36,8 +36,13 @@ $(FIX)/relr.so: FIXTURE_LDFLAGS := -Wl,-z,pack-relative-relocs
 endif
 # Segments aligned for 64 KiB pages (GNU ld's default for aarch64 anyway; 4 KiB for x86-64).
 $(FIX)/page64k.so: FIXTURE_LDFLAGS := -Wl,-z,max-page-size=65536
-# PT_GNU_RELRO with every relocation bound at load time.
+# PT_GNU_RELRO with every relocation bound at load time. relro_lld.so: the same linked by lld, which
+# lays RELRO out differently (its p_memsz runs to the end of the page, past its PT_LOAD's).
 $(FIX)/relro.so: FIXTURE_LDFLAGS := -Wl,-z,relro,-z,now
+FIXTURES += $(FIX)/relro_lld.so
+$(FIX)/relro_lld.so: fixtures/relro.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -o $@ $< $(USE_LLD) -Wl,-z,relro,-z,now
 # Text relocations: a pointer stored in .text (see fixtures/textrel.c) and a linker told to allow
 # the relocation that fills it (-z notext), which then sets DT_TEXTREL. Same on both CPUs.
 $(FIX)/textrel.so: FIXTURE_LDFLAGS := -Wl,-z,notext

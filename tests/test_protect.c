@@ -18,7 +18,8 @@ Test(protect, no_mapping_is_writable_and_executable)
     char line[256];
     cr_assert_eq(count_wx_mappings(line), 0, "before loading: %s", line);
     const char *names[] = { "basic.so", "relr.so", "libc_user.so", "initorder.so", "relro.so",
-                            "counter.so", "weak.so", "origin/origin_plugin.so" };
+                            "counter.so", "weak.so", "origin/origin_plugin.so", "ifunc.so",
+                            "page64k.so" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         open_fixture(names[i]);
     size_t size;
@@ -28,16 +29,16 @@ Test(protect, no_mapping_is_writable_and_executable)
 }
 
 /* relro_table is a const array of pointers: relocated by the loader, then read-only. */
-Test(protect, relro_is_read_only)
+static void expect_relro_read_only(const char *name)
 {
-    const char *path = fixture("relro.so");
+    const char *path = fixture(name);
     uint64_t relro_start, relro_size, table;
-    cr_assert(file_phdr(path, PT_GNU_RELRO, &relro_start, &relro_size), "no PT_GNU_RELRO");
+    cr_assert(file_phdr(path, PT_GNU_RELRO, &relro_start, &relro_size), "%s: no PT_GNU_RELRO", name);
     cr_assert(file_symbol_value(path, "relro_table", 1, &table));
     cr_assert(table >= relro_start && table + 16 <= relro_start + relro_size,
-              "relro_table is not inside PT_GNU_RELRO");
+              "%s: relro_table is not inside PT_GNU_RELRO", name);
 
-    plugin *p = open_fixture("relro.so");
+    plugin *p = open_fixture(name);
     void *const *t = must_lookup(p, "relro_table");
     cr_assert_eq(t[0], must_lookup(p, "relro_f"));
     cr_assert_eq(t[1], must_lookup(p, "relro_g"));
@@ -46,8 +47,31 @@ Test(protect, relro_is_read_only)
     char perms[5];
     cr_assert_eq(maps_perms_of(t, perms), 0);
     cr_assert_eq(perms[0], 'r');
-    cr_assert_neq(perms[1], 'w', "relocated RELRO data still writable (%s)", perms);
-    cr_assert_neq(perms[2], 'x', "RELRO data executable (%s)", perms);
+    cr_assert_neq(perms[1], 'w', "%s: relocated RELRO data still writable (%s)", name, perms);
+    cr_assert_neq(perms[2], 'x', "%s: RELRO data executable (%s)", name, perms);
+}
+
+Test(protect, relro_is_read_only)
+{
+    expect_relro_read_only("relro.so");
+}
+
+/* lld ends PT_GNU_RELRO at a page boundary: its p_memsz runs past the p_memsz of the PT_LOAD
+ * that holds it, over the rest of that segment's last page (glibc's ld.so protects whole pages
+ * from start to end, rounded down). Such objects must load, with their RELRO read-only. */
+Test(protect, relro_padded_to_the_page_by_lld)
+{
+    const char *path = fixture("relro_lld.so");
+    uint64_t relro_start, relro_size, seg_vaddr, seg_memsz;
+    cr_assert(file_phdr(path, PT_GNU_RELRO, &relro_start, &relro_size), "no PT_GNU_RELRO");
+    cr_assert(file_load_containing(path, relro_start, &seg_vaddr, &seg_memsz),
+              "PT_GNU_RELRO starts outside every PT_LOAD");
+    cr_assert_gt(relro_start + relro_size, seg_vaddr + seg_memsz,
+                 "the fixture does not show lld's layout: RELRO ends at %#llx, its PT_LOAD at %#llx",
+                 (unsigned long long)(relro_start + relro_size),
+                 (unsigned long long)(seg_vaddr + seg_memsz));
+    cr_assert_eq((relro_start + relro_size) % 4096, 0, "RELRO does not end on a page boundary");
+    expect_relro_read_only("relro_lld.so");
 }
 
 Test(protect, writing_relro_faults, .signal = SIGSEGV)
