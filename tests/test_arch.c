@@ -15,9 +15,17 @@
 
 #include <elf.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #ifndef R_AARCH64_NONE
 #define R_AARCH64_NONE 0
+#endif
+#ifndef R_AARCH64_TLS_DTPMOD
+#define R_AARCH64_TLS_DTPMOD 1028
+#define R_AARCH64_TLS_DTPREL 1029
+#define R_AARCH64_TLS_TPREL  1030
 #endif
 
 static const struct arch *const all_arches[] = { &arch_x86_64, &arch_aarch64 };
@@ -277,4 +285,158 @@ Test(arch_apply, none_stores_nothing)
         struct applied r = apply(t->a, t->none, 1, 2, 3, 4);
         expect_refused(&r, "NONE");
     }
+}
+
+/* Every entry of both tables, whatever it is: a type the loader applies stores exactly what its
+ * formula gives (checked against the formula computed here); any other type (NONE, COPY, TLS, and
+ * the types a shared object must not contain) stores nothing and reports it. */
+Test(arch_apply, every_type_of_both_tables)
+{
+    /* S within 2 GiB of P, so that the 32-bit PC-relative types fit */
+    const uint64_t S = 0x7f0012345678ull, B = 0x7f0000000000ull, P = 0x7f0000001000ull;
+    const int64_t A = 0x40;
+    size_t applied = 0;
+    for (size_t k = 0; k < 2; k++) {
+        const struct arch *a = all_arches[k];
+        for (size_t i = 0; i < a->ntypes; i++) {
+            const struct reloc_type *rt = &a->types[i];
+            struct applied r = apply(a, rt->type, S, A, B, P);
+            uint64_t want;
+            switch (rt->kind) {
+            case RK_RELATIVE:  want = B + (uint64_t)A; break;
+            case RK_IRELATIVE: want = S; break;
+            case RK_SYMBOLIC:
+            case RK_GLOB_DAT:
+            case RK_JUMP_SLOT:
+                want = rt->calc == RC_S ? S
+                     : rt->calc == RC_S_A ? S + (uint64_t)A
+                     : S + (uint64_t)A - P;
+                cr_assert(rt->calc == RC_S || rt->calc == RC_S_A || rt->calc == RC_S_A_P,
+                          "%s: calc %d needs no symbol", rt->name, rt->calc);
+                break;
+            default:
+                expect_refused(&r, rt->name);
+                continue;
+            }
+            cr_assert(rt->width == 8 || rt->width == 4, "%s: width %u", rt->name, rt->width);
+            expect_stored(&r, rt->width, want, rt->name);
+            applied++;
+        }
+    }
+    cr_assert_geq(applied, 2 * 6, "only %zu types applied", applied);
+}
+
+/* What each architecture refuses: COPY (executables only), TLS (not supported yet), and the
+ * absolute/PC-relative types narrower than a pointer, which only non-PIC code (text relocations)
+ * produces in a shared object. */
+Test(arch, refused_types)
+{
+    const struct expect ex[] = {
+        { &arch_aarch64, R_AARCH64_COPY, RK_COPY, RC_NONE, 0 },
+        { &arch_aarch64, R_AARCH64_ABS32, RK_UNSUPPORTED, RC_NONE, 0 },
+        { &arch_aarch64, R_AARCH64_ABS16, RK_UNSUPPORTED, RC_NONE, 0 },
+        { &arch_aarch64, R_AARCH64_PREL16, RK_UNSUPPORTED, RC_NONE, 0 },
+        { &arch_aarch64, R_AARCH64_TLS_DTPMOD, RK_TLS, RC_NONE, 8 },
+        { &arch_aarch64, R_AARCH64_TLS_DTPREL, RK_TLS, RC_NONE, 8 },
+        { &arch_aarch64, R_AARCH64_TLS_TPREL, RK_TLS, RC_NONE, 8 },
+        { &arch_x86_64, R_X86_64_COPY, RK_COPY, RC_NONE, 0 },
+        { &arch_x86_64, R_X86_64_32, RK_UNSUPPORTED, RC_NONE, 0 },
+        { &arch_x86_64, R_X86_64_32S, RK_UNSUPPORTED, RC_NONE, 0 },
+        { &arch_x86_64, R_X86_64_PC16, RK_UNSUPPORTED, RC_NONE, 0 },
+        { &arch_x86_64, R_X86_64_TLSDESC, RK_TLS, RC_NONE, 16 },
+    };
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        const struct reloc_type *rt = arch_reloc_type(ex[i].a, ex[i].type);
+        cr_assert_not_null(rt, "%s: type %u missing", ex[i].a->name, ex[i].type);
+        cr_assert_eq(rt->kind, ex[i].kind, "%s: kind %d, want %d", rt->name, rt->kind, ex[i].kind);
+        struct applied r = apply(ex[i].a, ex[i].type, 0x1000, 0, 0x2000, 0x3000);
+        expect_refused(&r, rt->name);
+    }
+}
+
+/* ---- the native architecture's IFUNC call and instruction-cache flush ---- */
+
+static struct {
+    int calls;
+    uint64_t a0;
+    const unsigned long *a1;
+    unsigned long a1_copy[3];
+} seen;
+
+static int ifunc_target(void)
+{
+    return 4242;
+}
+
+#if defined(__aarch64__)
+/* As glibc calls it on aarch64: (AT_HWCAP | _IFUNC_ARG_HWCAP, &__ifunc_arg_t). */
+static void *test_resolver(uint64_t hwcap, const unsigned long *arg)
+{
+    seen.calls++;
+    seen.a0 = hwcap;
+    seen.a1 = arg;
+    if (hwcap & (1ULL << 62))
+        memcpy(seen.a1_copy, arg, sizeof seen.a1_copy);
+    return (void *)ifunc_target;
+}
+#else
+static void *test_resolver(void)            /* x86-64: no arguments */
+{
+    seen.calls++;
+    return (void *)ifunc_target;
+}
+#endif
+
+Test(arch, native_ifunc_call_passes_what_the_platform_passes)
+{
+    uint64_t got = arch_native()->call_ifunc((uint64_t)(uintptr_t)test_resolver);
+    cr_assert_eq(seen.calls, 1);
+    cr_assert_eq(got, (uint64_t)(uintptr_t)ifunc_target, "call_ifunc returned %#llx",
+                 (unsigned long long)got);
+    cr_assert_eq(((int (*)(void))(uintptr_t)got)(), 4242);
+#if defined(__aarch64__)
+    cr_assert(seen.a0 & (1ULL << 62), "first argument %#llx lacks _IFUNC_ARG_HWCAP",
+              (unsigned long long)seen.a0);
+    cr_assert_eq(seen.a0 & ~(1ULL << 62), getauxval(AT_HWCAP));
+    cr_assert_not_null(seen.a1);
+    cr_assert_geq(seen.a1_copy[0], 3 * sizeof(unsigned long), "_size %lu", seen.a1_copy[0]);
+    cr_assert_eq(seen.a1_copy[1], getauxval(AT_HWCAP));
+    cr_assert_eq(seen.a1_copy[2], getauxval(AT_HWCAP2));
+#endif
+}
+
+/* Machine code for "return imm" on this CPU, into code[] (at most 8 bytes); its length. */
+static size_t return_imm(unsigned char *code, uint16_t imm)
+{
+#if defined(__x86_64__)
+    unsigned char c[] = { 0xb8, (unsigned char)imm, (unsigned char)(imm >> 8), 0, 0,   /* mov eax */
+                          0xc3 };                                                     /* ret */
+    memcpy(code, c, sizeof c);
+    return sizeof c;
+#else
+    uint32_t c[] = { 0x52800000u | ((uint32_t)imm << 5),    /* movz w0, #imm */
+                     0xd65f03c0u };                          /* ret */
+    memcpy(code, c, sizeof c);
+    return sizeof c;
+#endif
+}
+
+/* Code written as data, flushed with the native flush_icache, then run; then rewritten in place
+ * and run again: the new instructions must be the ones that execute. */
+Test(arch, native_icache_flush_makes_written_code_run)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char *mem = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(mem, MAP_FAILED);
+    const uint16_t values[] = { 17, 4711 };
+    for (size_t i = 0; i < 2; i++) {
+        if (i)
+            cr_assert_eq(mprotect(mem, page, PROT_READ | PROT_WRITE), 0);
+        size_t n = return_imm(mem, values[i]);
+        arch_native()->flush_icache(mem, n);
+        cr_assert_eq(mprotect(mem, page, PROT_READ | PROT_EXEC), 0);
+        int (*fn)(void) = (int (*)(void))(uintptr_t)mem;
+        cr_assert_eq(fn(), values[i], "round %zu: returned %d", i, fn());
+    }
+    munmap(mem, page);
 }
