@@ -1,2 +1,71 @@
 # Mach-O fixtures (built with clang-19 / lld-19, for x86_64 and arm64 in every lane). Included by
 # the Makefile after mk/tests.mk. See ../shared/notes/macho-fixtures.md for the recipes.
+#
+# Building Mach-O needs no CPU and no macOS SDK: every fixture is freestanding C. Both CPUs are
+# built in every lane; tests/test_macho.c loads the one of the lane's CPU (x86_64 natively, arm64
+# under qemu) and uses the other for PLUGIN_ERR_ARCH. Everything lands in $(FIX)/macho:
+#
+#   libfix.info.<cpu>.dylib      fixtures/macho/fix.c, LC_DYLD_INFO_ONLY (rebase/bind opcodes)
+#   libfix.chained.<cpu>.dylib   the same, -fixup_chains (DYLD_CHAINED_PTR_64, IMPORT_ADDEND)
+#   fix.<cpu>.bundle             the same, MH_BUNDLE (opcode style)
+#   libaddend64.<cpu>.dylib      chained, a bind with an addend >= 2^32 (IMPORT_ADDEND64)
+#   libprintf.<cpu>.dylib        chained, binds printf (variadic: refused on arm64)
+#   libtlv.<cpu>.dylib           chained, an exported __thread variable
+#   twolevel.<cpu>/libhost.dylib      install name @rpath/libhost.dylib
+#   twolevel.<cpu>/libtwolevel.dylib  links libhost (ordinal 1), LC_RPATH @loader_path/.
+#   fat.dylib, fat64.dylib       libfix.chained for both CPUs (cafebabe / cafebabf)
+#   fat_only_<cpu>.dylib         a universal file with that one CPU's slice
+
+LLVM19_BIN   := /usr/lib/llvm-19/bin
+MACHO_DIR    := $(FIX)/macho
+MACHO_CPUS   := x86_64 arm64
+MACHO_CFLAGS := -O1 -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-builtin -fno-stack-protector
+MACHO_LD      = $(LLVM19_BIN)/ld64.lld -arch $(1) -platform_version macos 11.0 11.0
+
+# One CPU's fixtures ($(1) = x86_64 or arm64).
+define macho_cpu
+$(MACHO_DIR)/obj/%.$(1).o: fixtures/macho/%.c | $(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	$(LLVM19_BIN)/clang -target $(1)-apple-macos11 $(MACHO_CFLAGS) -c $$< -o $$@
+
+$(MACHO_DIR)/libfix.info.$(1).dylib: $(MACHO_DIR)/obj/fix.$(1).o
+	$(call MACHO_LD,$(1)) -dylib -undefined dynamic_lookup $$< -o $$@
+$(MACHO_DIR)/libfix.chained.$(1).dylib: $(MACHO_DIR)/obj/fix.$(1).o
+	$(call MACHO_LD,$(1)) -dylib -undefined dynamic_lookup -fixup_chains $$< -o $$@
+$(MACHO_DIR)/fix.$(1).bundle: $(MACHO_DIR)/obj/fix.$(1).o
+	$(call MACHO_LD,$(1)) -bundle -undefined dynamic_lookup $$< -o $$@
+$(MACHO_DIR)/lib%.$(1).dylib: $(MACHO_DIR)/obj/%.$(1).o
+	$(call MACHO_LD,$(1)) -dylib -undefined dynamic_lookup -fixup_chains $$< -o $$@
+
+$(MACHO_DIR)/twolevel.$(1)/libhost.dylib: $(MACHO_DIR)/obj/host.$(1).o
+	@mkdir -p $$(dir $$@)
+	$(call MACHO_LD,$(1)) -dylib -install_name @rpath/libhost.dylib $$< -o $$@
+$(MACHO_DIR)/twolevel.$(1)/libtwolevel.dylib: $(MACHO_DIR)/obj/twolevel.$(1).o \
+                                               $(MACHO_DIR)/twolevel.$(1)/libhost.dylib
+	$(call MACHO_LD,$(1)) -dylib -rpath @loader_path/. -fixup_chains $$^ -o $$@
+
+$(MACHO_DIR)/fat_only_$(1).dylib: $(MACHO_DIR)/libfix.chained.$(1).dylib
+	$(LLVM19_BIN)/llvm-lipo -create $$< -output $$@
+
+MACHO_FIXTURES += $(addprefix $(MACHO_DIR)/,libfix.info.$(1).dylib libfix.chained.$(1).dylib \
+                    fix.$(1).bundle libaddend64.$(1).dylib libprintf.$(1).dylib libtlv.$(1).dylib \
+                    twolevel.$(1)/libhost.dylib twolevel.$(1)/libtwolevel.dylib fat_only_$(1).dylib)
+endef
+
+MACHO_FIXTURES :=
+$(foreach cpu,$(MACHO_CPUS),$(eval $(call macho_cpu,$(cpu))))
+
+MACHO_FAT_IN := $(MACHO_DIR)/libfix.chained.x86_64.dylib $(MACHO_DIR)/libfix.chained.arm64.dylib
+$(MACHO_DIR)/fat.dylib: $(MACHO_FAT_IN)
+	$(LLVM19_BIN)/llvm-lipo -create $^ -output $@
+$(MACHO_DIR)/fat64.dylib: $(MACHO_FAT_IN)
+	$(LLVM19_BIN)/llvm-lipo -create -fat64 $^ -output $@
+MACHO_FIXTURES += $(MACHO_DIR)/fat.dylib $(MACHO_DIR)/fat64.dylib
+
+# Keep the objects (they are intermediates of pattern rules).
+.SECONDARY: $(foreach cpu,$(MACHO_CPUS),$(patsubst fixtures/macho/%.c,$(MACHO_DIR)/obj/%.$(cpu).o,\
+              $(wildcard fixtures/macho/*.c)))
+
+.PHONY: macho-fixtures
+macho-fixtures fixtures: $(MACHO_FIXTURES)
+$(TEST_BIN): | $(MACHO_FIXTURES)
