@@ -7,6 +7,7 @@
  */
 #include "inspect_elf.h"
 #include "elf_read.h"
+#include "text_out.h"
 
 #include "arch.h"
 #include <errno.h>
@@ -109,54 +110,6 @@ static void segment_flags(uint32_t flags, char out[4])
 }
 
 /* ---- Printing ------------------------------------------------------------------------------ */
-
-/* A string from the file, for a terminal: control characters are shown as \xNN. */
-static void put_text(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            printf("\\x%02x", *p);
-        else
-            putchar(*p);
-}
-
-/* Length of the valid UTF-8 sequence that starts with the non-ASCII byte at p, or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-    unsigned c = p[0];
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;  /* no overlong forms, */
-    unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;  /* surrogates or > U+10FFFF */
-    if (n == 0 || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
-}
-
-/* A JSON string (null for NULL). Bytes that are not UTF-8 are written as \u00NN (Latin-1), so
- * the output is valid JSON whatever the file contains. */
-static void put_json(const char *s)
-{
-    if (!s) {
-        fputs("null", stdout);
-        return;
-    }
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = *p >= 0x80 ? utf8_len(p) : 0;
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p++);
-        else if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && n == 0))
-            printf("\\u%04x", *p++);
-        else if (n > 0)
-            p += fwrite(p, 1, n, stdout);
-        else
-            putchar(*p++);
-    }
-    putchar('"');
-}
 
 static const char *class_name(const struct elf_file *f)
 {
