@@ -1,19 +1,22 @@
 /*
- * plugin.c — the `plugin` command: look inside ELF shared objects, and load them into this
- * process with libplugin (no libdl), the way a program that uses the library would.
+ * plugin.c — the `plugin` command: look inside ELF shared objects and Mach-O dylibs and bundles,
+ * and load them into this process with libplugin (no libdl), the way a program that uses the
+ * library would.
  *
  *   plugin info FILE [--json]          what the file is (CPU, dependencies, segments, ...)
  *   plugin symbols FILE [--json]       what it exports (what plugin_lookup can find)
  *   plugin load FILE [--trace]         load it; --trace prints every step of the loader
  *   plugin call FILE SYMBOL [INT...]   load it and call SYMBOL(long, ...), print the result
  *
- * `info` and `symbols` only read the file (see inspect_elf.c), so they work on objects for any
- * CPU. `load` and `call` run the object's code in this process: only use them on trusted files.
+ * `info` and `symbols` only read the file (see inspect_elf.c, and inspect_macho.c for Mach-O
+ * files, chosen by the file's magic), so they work on objects for any CPU. `load` and `call`
+ * run the object's code in this process: only use them on trusted files.
  *
  * Conventions: data goes to stdout, errors to stderr as "plugin: FILE: cause".
  * Exit status: 0 success, 1 the file could not be inspected, loaded or called, 2 usage error.
  */
 #include "inspect_elf.h"
+#include "inspect_macho.h"
 
 #include <plugin.h>
 
@@ -143,14 +146,19 @@ static int cmd_call(const struct args *a)
 
 /* ---- info and symbols ---------------------------------------------------------------------- */
 
+/* A Mach-O magic (thin or universal) goes to inspect_macho.c, anything else to inspect_elf.c. */
 static int cmd_info(const struct args *a)
 {
-    return inspect_info(a->pos[0], a->json) == 0 ? EXIT_OK : EXIT_FAIL;
+    int rc = inspect_is_macho(a->pos[0]) ? inspect_macho_info(a->pos[0], a->json)
+                                         : inspect_info(a->pos[0], a->json);
+    return rc == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 static int cmd_symbols(const struct args *a)
 {
-    return inspect_symbols(a->pos[0], a->json) == 0 ? EXIT_OK : EXIT_FAIL;
+    int rc = inspect_is_macho(a->pos[0]) ? inspect_macho_symbols(a->pos[0], a->json)
+                                         : inspect_symbols(a->pos[0], a->json);
+    return rc == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 static int cmd_help(const struct args *a);
@@ -162,12 +170,16 @@ static const struct command commands[] = {
       "Describe an ELF file without loading it: format, class, endianness, CPU, type, soname,\n"
       "needed libraries, runpath/rpath, segments, relocation counts by type (RELR-packed\n"
       "relocations counted one per address) and the number of exported symbols.\n"
+      "A Mach-O file (thin or universal: every slice) shows CPU, file type, flags, install name,\n"
+      "dylibs, rpaths, segments, load commands, fixup format and counts, and the export count.\n"
       "Works for objects of any CPU on any host.\n\n"
       "  --json   print one JSON object instead of text\n" },
     { "symbols", cmd_symbols, OPT_JSON, 1, 1, "plugin symbols FILE [--json]",
       "List the symbols FILE exports (defined, global or weak, default or protected visibility,\n"
       "in .dynsym), sorted by name, with value, size, type, binding and version: name@@V is\n"
-      "the default version V, name@V a non-default one.\n\n"
+      "the default version V, name@V a non-default one.\n"
+      "For a Mach-O file: the export trie of each slice, by C name (no leading underscore), with\n"
+      "kind and address (an offset from the image's base, as plugin_lookup adds it).\n\n"
       "  --json   print one JSON object instead of text\n" },
     { "load", cmd_load, OPT_TRACE, 1, 1, "plugin load FILE [--trace]",
       "Load FILE and its dependencies into this process with libplugin and report the handle.\n"
@@ -195,7 +207,7 @@ static const struct command *find_command(const char *name)
 static void print_main_help(FILE *out)
 {
     fputs("usage: plugin COMMAND [ARGS...]\n\n"
-          "Inspect ELF shared objects, or load them into this process without libdl.\n\n"
+          "Inspect ELF shared objects and Mach-O dylibs, or load them into this process without libdl.\n\n"
           "commands:\n", out);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %s\n", commands[i].usage + strlen("plugin "));
