@@ -207,6 +207,9 @@ static void check_fix(plugin *p)
     char *self = self_argv0();
     cr_assert_str_eq(argv[0], self);
     free(self);
+    cr_assert_null(argv[argc], "argv not NULL-terminated at argc");
+    extern char **environ;
+    cr_assert_eq(*(char ***)must_lookup(p, "fix_ctor_envp"), environ, "envp is not the process's environ");
 
     /* Opening it again returns the same handle and runs nothing again. */
     plugin_error err;
@@ -300,13 +303,14 @@ Test(macho, fat64_picks_this_cpus_slice)
 
 /* ---- refusals: the right code and message, and nothing left behind ---- */
 
-static void expect_refused(const char *path, enum plugin_errc code, const char *want)
+static void expect_refused_with(const char *path, const struct plugin_options *opts, enum plugin_errc code,
+                                const char *want)
 {
     plugin_error err;
-    plugin_open_with(path, &host_opts, &err);                  /* warm-up */
+    plugin_open_with(path, opts, &err);                         /* warm-up */
     char *before = maps_snapshot();
     int fds = count_fds();
-    cr_assert_null(plugin_open_with(path, &host_opts, &err), "%s was loaded", path);
+    cr_assert_null(plugin_open_with(path, opts, &err), "%s was loaded", path);
     cr_assert_eq(err.code, code, "code %d (%s), message: %s", err.code, plugin_strerror(err.code), err.message);
     cr_assert(strstr(err.message, path), "message does not name the file: %s", err.message);
     cr_assert(strstr(err.message, want), "expected \"%s\" in: %s", want, err.message);
@@ -315,6 +319,11 @@ static void expect_refused(const char *path, enum plugin_errc code, const char *
     cr_assert_eq(count_fds(), fds, "descriptors changed");
     free(before);
     free(after);
+}
+
+static void expect_refused(const char *path, enum plugin_errc code, const char *want)
+{
+    expect_refused_with(path, &host_opts, code, want);
 }
 
 Test(macho, fat_without_this_cpu_names_the_slices)
@@ -563,9 +572,10 @@ struct tv_api {
 
 struct tv_thread {
     const struct tv_api *api;
+    plugin *p;
     pthread_barrier_t *barrier;
     int id, initial, initial_hidden, after_set, after_others, hidden;
-    int *addr, *addr_again;
+    int *addr, *addr_again, *looked_up;
 };
 
 static void *tv_worker(void *arg)
@@ -580,6 +590,7 @@ static void *tv_worker(void *arg)
     t->after_others = t->api->get();
     t->hidden = t->api->get_hidden();
     t->addr_again = t->api->addr();
+    t->looked_up = plugin_lookup(t->p, "tv", NULL);    /* this thread's address, as dlsym gives */
     pthread_barrier_wait(t->barrier);                   /* all alive until every address is taken */
     return NULL;
 }
@@ -602,7 +613,7 @@ Test(macho, thread_local_variable_from_8_threads)
     struct tv_thread t[NTHREADS];
     pthread_t th[NTHREADS];
     for (int i = 0; i < NTHREADS; i++) {
-        t[i] = (struct tv_thread){ .api = &api, .barrier = &barrier, .id = i };
+        t[i] = (struct tv_thread){ .api = &api, .p = p, .barrier = &barrier, .id = i };
         cr_assert_eq(pthread_create(&th[i], NULL, tv_worker, &t[i]), 0);
     }
     for (int i = 0; i < NTHREADS; i++)
@@ -617,10 +628,141 @@ Test(macho, thread_local_variable_from_8_threads)
                      t[i].after_others);
         cr_assert_eq(t[i].hidden, 101 + i);
         cr_assert_eq(t[i].addr, t[i].addr_again);
+        cr_assert_eq(t[i].looked_up, t[i].addr, "thread %d: plugin_lookup(\"tv\") = %p, &tv = %p", i,
+                     (void *)t[i].looked_up, (void *)t[i].addr);
         cr_assert_neq(t[i].addr, main_addr);
         for (int k = 0; k < i; k++)
             cr_assert_neq(t[i].addr, t[k].addr, "threads %d and %d share %p", i, k, (void *)t[i].addr);
     }
     cr_assert_eq(api.get(), 1, "the main thread's copy changed");
     cr_assert_eq(api.addr(), main_addr);
+    plugin_error err;
+    cr_assert_eq(plugin_lookup(p, "tv", &err), main_addr, "%s", err.message);
+}
+
+/* A thread that already exists when the plugin is opened gets its block on first use too. */
+struct early_thread {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    plugin *p;
+    int initial, after_set;
+    int *addr;
+};
+
+static void *early_worker(void *arg)
+{
+    struct early_thread *e = arg;
+    pthread_mutex_lock(&e->mu);
+    while (!e->p)
+        pthread_cond_wait(&e->cv, &e->mu);
+    pthread_mutex_unlock(&e->mu);
+    e->initial = ((int (*)(void))plugin_lookup(e->p, "tv_get", NULL))();
+    ((void (*)(int))plugin_lookup(e->p, "tv_set", NULL))(77);
+    e->after_set = ((int (*)(void))plugin_lookup(e->p, "tv_get", NULL))();
+    e->addr = ((int *(*)(void))plugin_lookup(e->p, "tv_addr", NULL))();
+    return NULL;
+}
+
+Test(macho, thread_local_variable_in_a_thread_older_than_the_open)
+{
+    struct early_thread e = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, NULL };
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, early_worker, &e), 0);
+    plugin *p = open_macho(mfix("libtlv.%s.dylib", MCPU));
+    pthread_mutex_lock(&e.mu);
+    e.p = p;
+    pthread_cond_signal(&e.cv);
+    pthread_mutex_unlock(&e.mu);
+    pthread_join(th, NULL);
+    cr_assert_eq(e.initial, 3);
+    cr_assert_eq(e.after_set, 77);
+    int *mine = ((int *(*)(void))must_lookup(p, "tv_addr"))();
+    cr_assert_neq(e.addr, mine);
+    cr_assert_eq(*mine, 3, "the main thread's copy is %d", *mine);
+}
+
+/* ---- failures after mapping, memory images, the symbol table as a fallback ---- */
+
+/* Without the resolve callback, mh_host_add and mh_host_array are nowhere (which is bound first
+ * depends on the build): the open fails after the image was mapped, and leaves nothing behind. */
+Test(macho, undefined_symbol_after_mapping_leaves_nothing)
+{
+    struct plugin_options none = { 0 };
+    expect_refused_with(mfix("libfix.chained.%s.dylib", MCPU), &none, PLUGIN_ERR_UNDEFINED, "mh_host_");
+    expect_refused_with(mfix("libfix.info.%s.dylib", MCPU), &none, PLUGIN_ERR_UNDEFINED, "mh_host_");
+}
+
+/* libtwolevel.dylib copied alone: @rpath/libhost.dylib is not next to it. */
+Test(macho, missing_rpath_dependency)
+{
+    size_t size;
+    char *b = read_file(mfix("twolevel.%s/libtwolevel.dylib", MCPU), &size);
+    char *path = temp_copy((uint8_t *)b, size, "libtwolevel.dylib");
+    free(b);
+    expect_refused(path, PLUGIN_ERR_DEPENDENCY, "libhost.dylib");
+    free(path);
+}
+
+/* The same bytes from memory: loaded, fixed up and initialized; every call is a new image. */
+Test(macho, memory_image)
+{
+    const char *names[] = { "libfix.info.%s.dylib", "libfix.chained.%s.dylib", "fat.dylib", "fat64.dylib" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t size;
+        char *b = read_file(mfix(names[i], MCPU), &size);
+        plugin_error err;
+        plugin *p = plugin_open_memory(b, size, "macho-memory", &host_opts, &err);
+        cr_assert_not_null(p, "%s: %s", names[i], err.message);
+        plugin *q = plugin_open_memory(b, size, "macho-memory", &host_opts, &err);
+        cr_assert_not_null(q, "%s: %s", names[i], err.message);
+        free(b);
+        cr_assert_neq(p, q);
+        int *v = must_lookup(p, "fix_value");
+        cr_assert_neq(v, must_lookup(q, "fix_value"));
+        cr_assert_eq(*v, 42);
+        cr_assert_eq(((int *(*)(void))must_lookup(p, "fix_value_addr"))(), v);
+        cr_assert_eq(((int (*)(void))must_lookup(p, "fix_table_sum"))(), 6);
+        cr_assert_eq(((int (*)(int))must_lookup(q, "fix_call_host"))(1), 1001);
+        cr_assert_eq(*(int **)must_lookup(q, "fix_addend_ptr"), &mh_host_array[100]);
+        cr_assert_eq(*(int *)must_lookup(p, "fix_nctors"), 3);
+        cr_assert_eq(*(int *)must_lookup(q, "fix_nctors"), 3);
+    }
+}
+
+/* The chained build with its LC_DYLD_EXPORTS_TRIE emptied (datasize 0): exports come from the
+ * symbol table (external symbols defined in a section). */
+Test(macho, exports_from_the_symbol_table_without_a_trie)
+{
+    size_t size;
+    uint8_t *b = (uint8_t *)read_file(mfix("libfix.chained.%s.dylib", MCPU), &size);
+    size_t c = find_cmd(b, size, LC_DYLD_EXPORTS_TRIE);
+    cr_assert_neq(c, 0u);
+    memset(b + c + 12, 0, 4);                                   /* datasize */
+    char *path = temp_copy(b, size, "libfix.notrie.dylib");
+    free(b);
+    plugin *p = open_macho(path);
+    check_fix(p);
+    plugin_error err;
+    cr_assert_null(plugin_lookup(p, "twice", &err), "a static function was found");
+    cr_assert_eq(err.code, PLUGIN_ERR_NOT_FOUND, "%s", err.message);
+    cr_assert_null(plugin_lookup(p, "mh_host_add", &err), "an import was found as an export");
+    cr_assert_eq(err.code, PLUGIN_ERR_NOT_FOUND, "%s", err.message);
+    free(path);
+}
+
+/* Lookups: the C name, not the Mach-O one; a miss is NOT_FOUND. */
+Test(macho, lookup_uses_c_names)
+{
+    plugin *p = open_macho(mfix("libfix.chained.%s.dylib", MCPU));
+    plugin_error err;
+    cr_assert_null(plugin_lookup(p, "_fix_value", &err));
+    cr_assert_eq(err.code, PLUGIN_ERR_NOT_FOUND, "%s", err.message);
+    cr_assert_null(plugin_lookup(p, "fix_valu", &err));
+    cr_assert_eq(err.code, PLUGIN_ERR_NOT_FOUND, "%s", err.message);
+    cr_assert_null(plugin_lookup(p, "fix_value_", &err));
+    cr_assert_eq(err.code, PLUGIN_ERR_NOT_FOUND, "%s", err.message);
+    cr_assert_null(plugin_lookup(p, "", &err));
+    cr_assert_eq(err.code, PLUGIN_ERR_NOT_FOUND, "%s", err.message);
+    cr_assert_not_null(plugin_lookup(p, "fix_value", &err), "%s", err.message);
+    cr_assert_eq(err.code, PLUGIN_OK);
 }
