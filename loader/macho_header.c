@@ -180,7 +180,7 @@ static int set_range(struct macho_range *r, const uint8_t *p, const char *what, 
 
 static int add_segment(struct macho *m, const uint8_t *c, uint32_t cmdsize, struct source *s, struct diag *d)
 {
-    uint32_t nsects = rd32(c + 64, false);
+    uint32_t nsects = cmdsize >= SEG_CMD_SIZE ? rd32(c + 64, false) : 0;
     if (cmdsize < SEG_CMD_SIZE || (cmdsize - SEG_CMD_SIZE) / SECT_SIZE < nsects)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "LC_SEGMENT_64 of %u bytes is too small for %u sections",
                          cmdsize, nsects);
