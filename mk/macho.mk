@@ -69,3 +69,44 @@ MACHO_FIXTURES += $(MACHO_DIR)/fat.dylib $(MACHO_DIR)/fat64.dylib
 .PHONY: macho-fixtures
 macho-fixtures fixtures: $(MACHO_FIXTURES)
 $(TEST_BIN): | $(MACHO_FIXTURES)
+
+# ---- CLI fixtures ----
+# For tests/test_cli_macho.c (`plugin info` / `plugin symbols` on Mach-O, and plugin_lookup
+# against the addresses they print), in $(FIX)/macho_cli:
+#
+#   <cpu>/libcli_dep.dylib       fixtures/macho_cli/dep.c, install name @rpath/libcli_dep.dylib
+#   <cpu>/libcli_opcodes.dylib   fixtures/macho_cli/sample.c, LC_DYLD_INFO_ONLY; imports
+#                                libcli_dep weakly (LC_LOAD_WEAK_DYLIB), LC_RPATH @loader_path/.
+#   <cpu>/libcli_chained.dylib   the same, -fixup_chains
+#   fat.dylib                    libcli_chained of both CPUs (FAT_MAGIC)
+
+CLI_MACHO_DIR := $(FIX)/macho_cli
+CLI_LLVM      := /usr/lib/llvm-19/bin
+CLI_MACHO_LD   = $(CLI_LLVM)/ld64.lld -arch $(1) -platform_version macos 11.0 11.0
+CLI_SAMPLE_LD  = -dylib -undefined dynamic_lookup -install_name @rpath/$(notdir $@) \
+                 -rpath @loader_path/. -weak_library $(dir $@)libcli_dep.dylib
+
+define cli_macho_cpu
+$(CLI_MACHO_DIR)/$(1)/%.o: fixtures/macho_cli/%.c | $(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	$(CLI_LLVM)/clang -target $(1)-apple-macos11 -O1 -std=gnu11 -Wall -Wextra -Werror -c $$< -o $$@
+$(CLI_MACHO_DIR)/$(1)/libcli_dep.dylib: $(CLI_MACHO_DIR)/$(1)/dep.o
+	$(call CLI_MACHO_LD,$(1)) -dylib -install_name @rpath/libcli_dep.dylib $$< -o $$@
+$(CLI_MACHO_DIR)/$(1)/libcli_opcodes.dylib: $(CLI_MACHO_DIR)/$(1)/sample.o $(CLI_MACHO_DIR)/$(1)/libcli_dep.dylib
+	$(call CLI_MACHO_LD,$(1)) $$(CLI_SAMPLE_LD) $$< -o $$@
+$(CLI_MACHO_DIR)/$(1)/libcli_chained.dylib: $(CLI_MACHO_DIR)/$(1)/sample.o $(CLI_MACHO_DIR)/$(1)/libcli_dep.dylib
+	$(call CLI_MACHO_LD,$(1)) $$(CLI_SAMPLE_LD) -fixup_chains $$< -o $$@
+CLI_MACHO_FIXTURES += $(addprefix $(CLI_MACHO_DIR)/$(1)/,libcli_dep.dylib libcli_opcodes.dylib \
+                        libcli_chained.dylib)
+.SECONDARY: $(CLI_MACHO_DIR)/$(1)/sample.o $(CLI_MACHO_DIR)/$(1)/dep.o
+endef
+
+CLI_MACHO_FIXTURES :=
+$(foreach cpu,x86_64 arm64,$(eval $(call cli_macho_cpu,$(cpu))))
+
+$(CLI_MACHO_DIR)/fat.dylib: $(CLI_MACHO_DIR)/x86_64/libcli_chained.dylib $(CLI_MACHO_DIR)/arm64/libcli_chained.dylib
+	$(CLI_LLVM)/llvm-lipo -create $^ -output $@
+CLI_MACHO_FIXTURES += $(CLI_MACHO_DIR)/fat.dylib
+
+fixtures: $(CLI_MACHO_FIXTURES)
+$(TEST_BIN): | $(CLI_MACHO_FIXTURES)
