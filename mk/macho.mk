@@ -1,6 +1,7 @@
 # Mach-O fixtures (built with clang-19 / lld-19, for x86_64 and arm64 in every lane). Included by
 # the Makefile after mk/tests.mk. See ../shared/notes/macho-fixtures.md for the recipes.
 #
+# Every object depends on this file, so a change of flags or recipes rebuilds the fixtures.
 # Building Mach-O needs no CPU and no macOS SDK: every fixture is freestanding C. Both CPUs are
 # built in every lane; tests/test_macho.c loads the one of the lane's CPU (x86_64 natively, arm64
 # under qemu) and uses the other for PLUGIN_ERR_ARCH. Everything lands in $(FIX)/macho:
@@ -24,7 +25,7 @@ MACHO_LD      = $(LLVM19_BIN)/ld64.lld -arch $(1) -platform_version macos 11.0 1
 
 # One CPU's fixtures ($(1) = x86_64 or arm64).
 define macho_cpu
-$(MACHO_DIR)/obj/%.$(1).o: fixtures/macho/%.c | $(DEPS_STAMP)
+$(MACHO_DIR)/obj/%.$(1).o: fixtures/macho/%.c mk/macho.mk | $(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	$(LLVM19_BIN)/clang -target $(1)-apple-macos11 $(MACHO_CFLAGS) -c $$< -o $$@
 
