@@ -44,16 +44,23 @@ struct run {
     char *out, *err;
 };
 
-/* build/plugin COMMAND FILE [OPTION]. */
-static struct run cli(const char *command, const char *file, const char *option)
+/* build/plugin COMMAND FILE [OPTION [MORE...]] (at most 4 words after FILE). */
+static struct run cli_words(const char *command, const char *file, const char *const words[4])
 {
-    char *argv[] = { PLUGIN_CLI, (char *)command, (char *)file, (char *)option, NULL };
+    char *argv[8] = { PLUGIN_CLI, (char *)command, (char *)file };
+    for (size_t i = 0; i < 4 && words[i]; i++)
+        argv[3 + i] = (char *)words[i];
     struct run r = { -1, NULL, NULL };
     int status = run_capture(argv, &r.out, &r.err);
     cr_assert_neq(status, -1, "cannot run %s", PLUGIN_CLI);
     if (WIFEXITED(status))
         r.code = WEXITSTATUS(status);
     return r;
+}
+
+static struct run cli(const char *command, const char *file, const char *option)
+{
+    return cli_words(command, file, (const char *const[4]){ option });
 }
 
 static struct run cli_ok(const char *command, const char *file, const char *option)
@@ -329,6 +336,22 @@ Test(cli_macho, lookup_returns_the_printed_addresses)
     expect_lookup_matches(mfix(MH_NATIVE, styles[0]));
     expect_lookup_matches(mfix(MH_NATIVE, styles[1]));
     expect_lookup_matches(mfix(NULL, "fat.dylib"));
+}
+
+Test(cli_macho, call_runs_functions_and_refuses_variables)
+{
+    const char *path = mfix(MH_NATIVE, styles[1]);
+    struct run r = cli_words("call", path, (const char *const[4]){ "cli_add", "2", "3" });
+    cr_expect_eq(r.code, 0, "call cli_add: exit %d, stderr: %s", r.code, r.err);
+    cr_expect_str_eq(r.out, "5\n");
+    r = cli_words("call", path, (const char *const[4]){ "cli_use_dep" });   /* bound to libcli_dep */
+    cr_expect_str_eq(r.out, "7\n", "cli_use_dep: %s%s", r.out, r.err);
+    static const char *const variables[] = { "cli_counter", "cli_counter_ptr", "cli_tls" };
+    for (size_t i = 0; i < 3; i++) {
+        r = cli_words("call", path, (const char *const[4]){ variables[i] });
+        cr_expect_eq(r.code, 1, "call %s: exit %d (calling a variable crashes)", variables[i], r.code);
+        expect_in(r.err, "is a variable, not a function", variables[i]);
+    }
 }
 
 /* ---- damaged files ------------------------------------------------------------------------- */

@@ -488,7 +488,7 @@ bool inspect_is_macho(const char *path)
 int inspect_macho_info(const char *path, int json)
 {
     struct mo_file f;
-    int rc = mo_open(&f, path);
+    int rc = mo_open(&f, path, false);
     if (rc == 0 && json)
         print_info_json(&f);
     else if (rc == 0)
@@ -500,11 +500,52 @@ int inspect_macho_info(const char *path, int json)
 int inspect_macho_symbols(const char *path, int json)
 {
     struct mo_file f;
-    int rc = mo_open(&f, path);
+    int rc = mo_open(&f, path, false);
     if (rc == 0 && json)
         print_symbols_json(&f);
     else if (rc == 0)
         print_symbols_text(&f);
     mo_close(&f);
     return rc == 0 ? 0 : 1;
+}
+
+/* The segment of s that holds the image offset addr, or NULL. */
+static const struct macho_segment *segment_of(const struct mo_slice *s, uint64_t addr)
+{
+    uint64_t vm = s->base_vaddr + addr;
+    for (size_t i = 0; i < s->nsegs; i++)
+        if (vm >= s->segs[i].vmaddr && vm - s->segs[i].vmaddr < s->segs[i].vmsize)
+            return &s->segs[i];
+    return NULL;
+}
+
+bool inspect_macho_is_variable(const char *path, const char *name)
+{
+#if defined(__x86_64__)
+    const uint32_t native_cputype = MACHO_CPU_X86_64;
+#else
+    const uint32_t native_cputype = MACHO_CPU_ARM64;
+#endif
+    struct mo_file f;
+    bool variable = false;
+    if (!mo_sniff(path))
+        return false;
+    if (mo_open(&f, path, true) == 0)
+        for (size_t i = 0; i < f.nslices; i++) {
+            const struct mo_slice *s = &f.slices[i];
+            if (s->unsupported || s->cputype != native_cputype)
+                continue;
+            for (size_t j = 0; j < s->nexports; j++) {
+                const struct mo_export *e = &s->exports[j];
+                if (strcmp(mo_c_name(e), name) != 0 || (e->flags & MACHO_EXPORT_REEXPORT))
+                    continue;
+                const struct macho_segment *g = segment_of(s, e->address);
+                unsigned kind = e->flags & MACHO_EXPORT_KIND_MASK;
+                variable = kind == MACHO_EXPORT_KIND_THREAD_LOCAL ||
+                           (kind == MACHO_EXPORT_KIND_REGULAR && g && !(g->initprot & 4));
+            }
+            break;
+        }
+    mo_close(&f);
+    return variable;
 }

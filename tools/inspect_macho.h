@@ -22,4 +22,8 @@ int inspect_macho_info(const char *path, int json);
  * kind and address (an offset from the image base, which plugin_lookup adds the load address to). */
 int inspect_macho_symbols(const char *path, int json);
 
+/* For `plugin call`: path is a Mach-O file and name an export of its slice for this CPU that is a
+ * variable (in a segment that is not executable, or thread-local). Prints nothing. */
+bool inspect_macho_is_variable(const char *path, const char *name);
+
 #endif /* PLUGIN_TOOLS_INSPECT_MACHO_H */

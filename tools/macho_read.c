@@ -55,6 +55,8 @@ static uint64_t le64(const uint8_t *p)
 int mo_fail(const struct mo_file *f, const struct mo_slice *s, const char *fmt, ...)
 {
     char cpu[32];
+    if (f->quiet)
+        return -1;
     fprintf(stderr, "plugin: %s: ", f->path);
     if (s && f->fat_magic)
         fprintf(stderr, "slice %u (%s): ", s->index, macho_cpu_name(s->cputype, s->cpusubtype, cpu, sizeof cpu));
@@ -415,10 +417,11 @@ static int read_exports(const struct mo_file *f, struct mo_slice *s)
 
 /* ---- the whole file ------------------------------------------------------------------------- */
 
-int mo_open(struct mo_file *f, const char *path)
+int mo_open(struct mo_file *f, const char *path, bool quiet)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
+    f->quiet = quiet;
     if (read_whole(f) || read_fat(f))
         return -1;
     for (size_t i = 0; i < f->nslices; i++) {

@@ -78,17 +78,18 @@ struct mo_file {
     uint32_t fat_magic;                 /* FAT_MAGIC_BE / FAT_MAGIC_64_BE, or 0 for a thin file */
     struct mo_slice *slices;
     size_t nslices;
+    bool quiet;                         /* errors are not printed */
 };
 
 /* The first bytes of path are a Mach-O (thin or fat) magic. Prints nothing. */
 bool mo_sniff(const char *path);
 
-/* Read path and describe every slice. 0, or -1 after printing "plugin: FILE: cause" to stderr.
- * mo_close frees everything (also after a failure). */
-int mo_open(struct mo_file *f, const char *path);
+/* Read path and describe every slice. 0, or -1 after printing "plugin: FILE: cause" to stderr
+ * (unless quiet). mo_close frees everything (also after a failure). */
+int mo_open(struct mo_file *f, const char *path, bool quiet);
 void mo_close(struct mo_file *f);
 
-/* Print "plugin: FILE: [slice N (cpu): ]cause" to stderr. Returns -1. */
+/* Print "plugin: FILE: [slice N (cpu): ]cause" to stderr (unless f->quiet). Returns -1. */
 int mo_fail(const struct mo_file *f, const struct mo_slice *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -131,7 +131,8 @@ static int cmd_call(const struct args *a)
         return EXIT_FAIL;
     }
     int type = inspect_symbol_type(a->pos[0], a->pos[1]);
-    if (type == STT_OBJECT || type == STT_COMMON || type == STT_TLS) {
+    if (type == STT_OBJECT || type == STT_COMMON || type == STT_TLS ||
+        inspect_macho_is_variable(a->pos[0], a->pos[1])) {
         fprintf(stderr, "plugin: %s: %s is a variable, not a function\n", a->pos[0], a->pos[1]);
         return EXIT_FAIL;
     }
