@@ -346,7 +346,7 @@ static int walk_page(struct chained *ch, uint16_t fmt, uint64_t page_vaddr, uint
     uint64_t off = start;
     for (;;) {
         uint64_t next;
-        if (off >= page_size || !image_range_ok(ch->im, page_vaddr + off, 8, RANGE_WRITE))
+        if (off + 8 > page_size || !image_range_ok(ch->im, page_vaddr + off, 8, RANGE_WRITE))
             return cbad(ch, "a chain leaves its page or the writable segments", page_vaddr + off);
         if (fixup_one(ch, fmt, page_vaddr + off, &next))
             return -1;

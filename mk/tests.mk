@@ -18,7 +18,7 @@ FIXTURE_SRCS := $(wildcard fixtures/*.c)
 FIXTURES     := $(patsubst fixtures/%.c,$(FIX)/%.so,$(FIXTURE_SRCS)) \
                 $(FIX)/origin/libsib.so $(FIX)/origin/origin_plugin.so
 
-$(FIX)/%.so: fixtures/%.c | $(DEPS_STAMP)
+$(FIX)/%.so: fixtures/%.c mk/tests.mk | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) $(FIXTURE_CFLAGS) -o $@ $< $(FIXTURE_LDFLAGS)
 
