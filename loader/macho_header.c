@@ -347,6 +347,9 @@ static int check_linkedit(struct macho *m, struct source *s, struct diag *d)
         { &m->chained, "chained fixups" }, { &m->exports_trie, "export trie" },
         { &m->symtab, "symbol table" }, { &m->strtab, "string table" },
     };
+    if (le && (!(le->initprot & 1) || (le->initprot & VM_PROT_WRITE_) || le->filesize > le->vmsize))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "__LINKEDIT must be readable and not writable (initprot %u)",
+                         le->initprot);
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         const struct macho_range *r = all[i].r;
         if (!r->present || !r->size)
