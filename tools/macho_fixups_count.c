@@ -193,8 +193,8 @@ static int walk_page(struct chains *ch, const struct ptr_layout *l, const struct
     uint64_t off = start;
     for (;;) {
         uint64_t at = vm + off, w;          /* vm < 2^63: checked by the caller */
-        if (off >= page_size || at < g->vmaddr || g->filesize < 8 || at - g->vmaddr > g->filesize - 8)
-            return mo_fail(ch->f, ch->s, "chained fixups: a chain leaves its page or %s's file data (at 0x%llx)",
+        if (page_size < 8 || off > page_size - 8u || at < g->vmaddr || g->filesize < 8 || at - g->vmaddr > g->filesize - 8)
+            return mo_fail(ch->f, ch->s, "chained fixups: a pointer leaves its page or %s's file data (at 0x%llx)",
                            g->name, (unsigned long long)at);
         if (ch->budget-- == 0)
             return mo_fail(ch->f, ch->s, "chained fixups: the chains visit more places than the file has");
