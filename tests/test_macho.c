@@ -681,6 +681,45 @@ Test(macho, thread_local_variable_in_a_thread_older_than_the_open)
     cr_assert_eq(*mine, 3, "the main thread's copy is %d", *mine);
 }
 
+/* The getter must keep every register the compiled code holds live across a thread-local
+ * access (fixtures/macho/tlvregs.c), on a thread's first access too, when it allocates. */
+typedef double (*keep_live_fn)(double, double, double, double, double, double, double, double,
+                               long, long, long, long, long, long);
+
+static double keep_live_expected(long hits, double scale)
+{
+    double a = 1.5, b = 2.25, c = -3.0, d = 4.5, e = 0.75, f = 6.0, g = -7.25, h = 8.0;
+    long i = 3, j = -5, k = 7, l = 11, m = -13, n = 17;
+    double s = a * b + c * d + e * f + g * h + (a + h) * (b + g) + (c + f) * (d + e);
+    long t = i * j + k * l + m * n + (i + n) * (j + m);
+    return (s + (double)t + (double)hits) * scale;
+}
+
+static void *keep_live_worker(void *fn)
+{
+    static double got[3];
+    keep_live_fn f = (keep_live_fn)fn;
+    for (int r = 0; r < 3; r++)
+        got[r] = f(1.5, 2.25, -3.0, 4.5, 0.75, 6.0, -7.25, 8.0, 3, -5, 7, 11, -13, 17);
+    return got;
+}
+
+Test(macho, thread_local_access_preserves_registers)
+{
+    plugin *p = open_macho(mfix("libtlvregs.%s.dylib", MCPU));
+    void *fn = must_lookup(p, "keep_live");
+    for (int th = 0; th < 4; th++) {                    /* each thread starts with a fresh block */
+        pthread_t t;
+        double *got;
+        cr_assert_eq(pthread_create(&t, NULL, keep_live_worker, fn), 0);
+        pthread_join(t, (void **)&got);
+        for (int r = 0; r < 3; r++)
+            cr_assert_eq(got[r], keep_live_expected(r + 1, 2.0 * (1 << r)),
+                         "thread %d call %d: %f, expected %f", th, r, got[r],
+                         keep_live_expected(r + 1, 2.0 * (1 << r)));
+    }
+}
+
 /* ---- failures after mapping, memory images, the symbol table as a fallback ---- */
 
 /* Without the resolve callback, mh_host_add and mh_host_array are nowhere (which is bound first
