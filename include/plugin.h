@@ -120,13 +120,16 @@ typedef struct plugin_error {
  *               when the reference is unversioned). Return the address, or NULL to fall through
  *               to the process's objects. This is how a -static host supplies its functions.
  * resolve_ctx   Passed to resolve.
- * flags         Reserved; must be 0.
+ * flags         PLUGIN_NO_LD_LIBRARY_PATH: do not use LD_LIBRARY_PATH (for sandboxes). Other bits
+ *               are reserved and must be 0.
  * trace         When non-NULL, called with one line (no trailing newline) for every step of the
  *               load: file opened, segment mapped, dependency found, relocations applied per
  *               type, symbol bound, protections set, initializer called. Called with the load
  *               lock held: it must not call plugin_open.
  * trace_ctx     Passed to trace.
  */
+#define PLUGIN_NO_LD_LIBRARY_PATH 0x1u
+
 struct plugin_options {
     const char *const *search_paths;
     void *(*resolve)(void *ctx, const char *name, const char *version);
@@ -154,6 +157,22 @@ plugin *plugin_open_memory(const void *image, size_t size, const char *name,
  * function its entry; for an IFUNC, the function its resolver picks. Unversioned lookup returns
  * the default version. Not found: NULL and PLUGIN_ERR_NOT_FOUND. */
 void *plugin_lookup(plugin *p, const char *name, plugin_error *err);
+
+/* Like plugin_lookup, for one version of the symbol (name@version, e.g. "memcpy", "GLIBC_2.14"):
+ * the definition whose version is exactly version (hidden "@" versions included), as dlvsym. */
+void *plugin_lookup_version(plugin *p, const char *name, const char *version, plugin_error *err);
+
+/* What an address belongs to (dladdr's answer, for objects loaded by this library and for the
+ * objects the process already has): the containing object's path and base address, and the
+ * nearest exported symbol at or below addr (NULL when none). Returns 1 when addr is inside an
+ * object, 0 otherwise. The strings live as long as the process. */
+struct plugin_addr_info {
+    const char *path;
+    void *base;
+    const char *symbol;
+    void *symbol_addr;
+};
+int plugin_addr_info(const void *addr, struct plugin_addr_info *info);
 
 /* The path (or memory-image name) the handle was loaded from. */
 const char *plugin_path(const plugin *p);
