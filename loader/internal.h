@@ -269,6 +269,14 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
  * process's objects (IFUNCs resolved). Mach-O binds to the host through this. */
 bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
 
+/* tls.c: per-thread blocks of our thread-local modules. Register a template (init_size bytes of
+ * initial contents, size in all, aligned to align): -1 when the table is full. This thread's
+ * block of module id (created on first use). A destructor run at this thread's exit. */
+int tls_module_add(const void *init, size_t init_size, size_t size, size_t align, size_t *id);
+void tls_module_forget(size_t id);
+uint8_t *tls_block(size_t id);
+void tls_atexit(void (*fn)(void *), void *obj);
+
 /* resolve.c: one symbol reference of im, resolved through the chain */
 struct resolved {
     uint64_t addr;

@@ -7,126 +7,28 @@
  * every register the compiled code expects to survive, then calls macho_tlv_address) and set
  * key to the image's module number.
  *
- * Each thread gets, on its first access to a module, a block initialized from the module's
- * template: the initial contents (__thread_data) followed by zeros (__thread_bss). So threads that
- * existed before the plugin was opened work too. Blocks are freed at thread exit, after the
- * destructors registered with __tlv_atexit (C++ thread_local objects) ran, newest first.
+ * The per-thread blocks are loader/tls.c's: a module's template is the initial contents
+ * (__thread_data) followed by zeros (__thread_bss); __tlv_atexit registers C++ thread_local
+ * destructors there.
  */
 #include "macho.h"
 
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-enum { S_THREAD_LOCAL_REGULAR_ = 0x11, S_THREAD_LOCAL_ZEROFILL_ = 0x12, S_THREAD_LOCAL_VARIABLES_ = 0x13,
-       MAX_MODULES = 1024 };
+enum { S_THREAD_LOCAL_REGULAR_ = 0x11, S_THREAD_LOCAL_ZEROFILL_ = 0x12, S_THREAD_LOCAL_VARIABLES_ = 0x13 };
 
 struct tlv_desc {
     void *(*thunk)(struct tlv_desc *);
-    uint64_t key;
+    uint64_t key;               /* our module number (loader/tls.c) */
     uint64_t offset;
 };
 
-struct tlv_module {
-    const uint8_t *init;        /* template: initial contents */
-    size_t init_size, size;
-    bool unused;                /* its image failed to load: no thread ever saw it, reusable */
-};
-
-struct tlv_dtor {
-    void (*fn)(void *);
-    void *obj;
-    struct tlv_dtor *next;
-};
-
-struct tlv_thread {
-    size_t n;
-    uint8_t **blocks;
-    struct tlv_dtor *dtors;
-};
-
-static struct tlv_module modules[MAX_MODULES];     /* written with the load lock held */
-static size_t nmodules;
-static pthread_key_t thread_key;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-
 extern void *plugin_macho_tlv_get(struct tlv_desc *);
 void *macho_tlv_address(struct tlv_desc *d) __attribute__((visibility("hidden")));
-void macho_tlv_atexit(void (*fn)(void *), void *obj);
-
-static void die(const char *why)
-{
-    /* A thread-local access has no way to report an error: like glibc's __tls_get_addr on
-     * allocation failure, stop here rather than return an invalid address. */
-    fprintf(stderr, "plugin: thread-local variable access failed: %s\n", why);
-    abort();
-}
-
-static void thread_exit(void *p)
-{
-    struct tlv_thread *t = p;
-    pthread_setspecific(thread_key, t);             /* destructors may read thread-locals */
-    while (t->dtors) {
-        struct tlv_dtor *d = t->dtors;
-        t->dtors = d->next;
-        d->fn(d->obj);
-        free(d);
-    }
-    pthread_setspecific(thread_key, NULL);
-    for (size_t i = 0; i < t->n; i++)
-        free(t->blocks[i]);
-    free(t->blocks);
-    free(t);
-}
-
-static void make_key(void)
-{
-    if (pthread_key_create(&thread_key, thread_exit) != 0)
-        die("pthread_key_create");
-}
-
-static struct tlv_thread *this_thread(void)
-{
-    pthread_once(&key_once, make_key);
-    struct tlv_thread *t = pthread_getspecific(thread_key);
-    if (!t && (!(t = calloc(1, sizeof *t)) || pthread_setspecific(thread_key, t) != 0))
-        die("out of memory");
-    return t;
-}
 
 void *macho_tlv_address(struct tlv_desc *d)
 {
-    struct tlv_thread *t = this_thread();
-    size_t id = (size_t)d->key;
-    if (id >= t->n) {
-        uint8_t **b = realloc(t->blocks, (id + 1) * sizeof *b);
-        if (!b)
-            die("out of memory");
-        memset(b + t->n, 0, (id + 1 - t->n) * sizeof *b);
-        t->blocks = b;
-        t->n = id + 1;
-    }
-    if (!t->blocks[id]) {
-        const struct tlv_module *m = &modules[id];
-        uint8_t *blk = malloc(m->size ? m->size : 1);
-        if (!blk)
-            die("out of memory");
-        memcpy(blk, m->init, m->init_size);
-        memset(blk + m->init_size, 0, m->size - m->init_size);
-        t->blocks[id] = blk;
-    }
-    return t->blocks[id] + d->offset;
-}
-
-void macho_tlv_atexit(void (*fn)(void *), void *obj)
-{
-    struct tlv_thread *t = this_thread();
-    struct tlv_dtor *d = malloc(sizeof *d);
-    if (!d)
-        die("out of memory");
-    *d = (struct tlv_dtor){ fn, obj, t->dtors };
-    t->dtors = d;
+    return tls_block((size_t)d->key) + d->offset;
 }
 
 uint64_t macho_tlv_special(const char *sym)
@@ -134,7 +36,7 @@ uint64_t macho_tlv_special(const char *sym)
     if (!strcmp(sym, "__tlv_bootstrap"))
         return (uint64_t)(uintptr_t)plugin_macho_tlv_get;
     if (!strcmp(sym, "__tlv_atexit"))
-        return (uint64_t)(uintptr_t)macho_tlv_atexit;
+        return (uint64_t)(uintptr_t)tls_atexit;
     return 0;
 }
 
@@ -188,13 +90,12 @@ int macho_tlv_setup(struct image *im, struct diag *d)
     scan_sections(im->macho, &l);
     if (!l.ndesc)
         return 0;
-    size_t id = 0;
-    while (id < nmodules && !modules[id].unused)
-        id++;
-    if (id == MAX_MODULES)
-        return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "too many images with thread-local variables");
+    size_t id;
     if (l.end > l.lo && !image_range_ok(im, l.lo, l.end - l.lo, RANGE_MAPPED))
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "thread-local template is outside the segments");
+    if (tls_module_add(image_addr(im, l.lo), l.init_end - l.lo, l.end - l.lo, 16, &id))
+        return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "too many modules with thread-local storage");
+    im->macho->tlv_module = id + 1;
     for (size_t s = 0; s < l.ndesc; s++) {
         if (l.desc_size[s] % sizeof(struct tlv_desc) || !image_range_ok(im, l.desc[s], l.desc_size[s], RANGE_WRITE))
             return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "__thread_vars at 0x%llx is malformed",
@@ -210,10 +111,6 @@ int macho_tlv_setup(struct image *im, struct diag *d)
         }
     }
     arch_tlv_init();
-    modules[id] = (struct tlv_module){ image_addr(im, l.lo), l.init_end - l.lo, l.end - l.lo, false };
-    if (id == nmodules)
-        nmodules++;
-    im->macho->tlv_module = id + 1;
     diag_trace(d, "%s: thread-local template of %llu bytes, module %zu", im->path,
                (unsigned long long)(l.end - l.lo), id);
     return 0;
@@ -222,7 +119,7 @@ int macho_tlv_setup(struct image *im, struct diag *d)
 void macho_tlv_forget(struct image *im)
 {
     if (im->macho && im->macho->tlv_module)
-        modules[im->macho->tlv_module - 1].unused = true;
+        tls_module_forget(im->macho->tlv_module - 1);
 }
 
 void *macho_tlv_lookup(const struct image *im, uint64_t desc_vaddr)

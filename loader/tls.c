@@ -1,0 +1,136 @@
+/*
+ * tls.c — thread-local storage blocks of the objects we load (ELF PT_TLS and Mach-O
+ * __thread_data/__thread_bss), one per module and thread, created on first use.
+ *
+ * A module is a template: initial contents, total size, alignment. A thread's block for it is
+ * allocated the first time that thread touches the module (so threads that existed before the
+ * object was opened work too), copied from the template and zero-filled, and freed when the
+ * thread exits — after the destructors registered for that thread (Mach-O __tlv_atexit, C++
+ * thread_local) ran, newest first. glibc's own modules never come here: their numbers are
+ * small, ours start at TLS_MODULE_BASE (see elf_tls.c).
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_MODULES = 4096 };
+
+struct tls_module {
+    const uint8_t *init;        /* template: initial contents */
+    size_t init_size, size, align;
+    bool unused;                /* its image failed to load: no thread ever saw it, reusable */
+};
+
+struct tls_dtor {
+    void (*fn)(void *);
+    void *obj;
+    struct tls_dtor *next;
+};
+
+struct tls_thread {
+    size_t n;
+    uint8_t **blocks;
+    struct tls_dtor *dtors;
+};
+
+static struct tls_module modules[MAX_MODULES];     /* written with the load lock held */
+static size_t nmodules;
+static pthread_key_t thread_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void die(const char *why)
+{
+    /* A thread-local access has no way to report an error: like glibc's __tls_get_addr on
+     * allocation failure, stop here rather than return an invalid address. */
+    fprintf(stderr, "plugin: thread-local storage access failed: %s\n", why);
+    abort();
+}
+
+static void thread_exit(void *p)
+{
+    struct tls_thread *t = p;
+    pthread_setspecific(thread_key, t);             /* destructors may read thread-locals */
+    while (t->dtors) {
+        struct tls_dtor *d = t->dtors;
+        t->dtors = d->next;
+        d->fn(d->obj);
+        free(d);
+    }
+    pthread_setspecific(thread_key, NULL);
+    for (size_t i = 0; i < t->n; i++)
+        free(t->blocks[i]);
+    free(t->blocks);
+    free(t);
+}
+
+static void make_key(void)
+{
+    if (pthread_key_create(&thread_key, thread_exit) != 0)
+        die("pthread_key_create");
+}
+
+static struct tls_thread *this_thread(void)
+{
+    pthread_once(&key_once, make_key);
+    struct tls_thread *t = pthread_getspecific(thread_key);
+    if (!t && (!(t = calloc(1, sizeof *t)) || pthread_setspecific(thread_key, t) != 0))
+        die("out of memory");
+    return t;
+}
+
+uint8_t *tls_block(size_t id)
+{
+    struct tls_thread *t = this_thread();
+    if (id >= t->n) {
+        uint8_t **b = realloc(t->blocks, (id + 1) * sizeof *b);
+        if (!b)
+            die("out of memory");
+        memset(b + t->n, 0, (id + 1 - t->n) * sizeof *b);
+        t->blocks = b;
+        t->n = id + 1;
+    }
+    if (!t->blocks[id]) {
+        const struct tls_module *m = &modules[id];
+        void *blk = NULL;
+        size_t align = m->align > sizeof(void *) ? m->align : sizeof(void *);
+        if (posix_memalign(&blk, align, m->size ? m->size : 1) != 0)
+            die("out of memory");
+        memcpy(blk, m->init, m->init_size);
+        memset((uint8_t *)blk + m->init_size, 0, m->size - m->init_size);
+        t->blocks[id] = blk;
+    }
+    return t->blocks[id];
+}
+
+void tls_atexit(void (*fn)(void *), void *obj)
+{
+    struct tls_thread *t = this_thread();
+    struct tls_dtor *d = malloc(sizeof *d);
+    if (!d)
+        die("out of memory");
+    *d = (struct tls_dtor){ fn, obj, t->dtors };
+    t->dtors = d;
+}
+
+int tls_module_add(const void *init, size_t init_size, size_t size, size_t align, size_t *id)
+{
+    size_t i = 0;
+    while (i < nmodules && !modules[i].unused)
+        i++;
+    if (i == MAX_MODULES || init_size > size)
+        return -1;
+    modules[i] = (struct tls_module){ init, init_size, size, align, false };
+    if (i == nmodules)
+        nmodules++;
+    *id = i;
+    return 0;
+}
+
+void tls_module_forget(size_t id)
+{
+    if (id < nmodules)
+        modules[id].unused = true;
+}
