@@ -57,13 +57,17 @@ struct arch {
     uint64_t (*call_ifunc)(uint64_t resolver);
     /* Make instruction fetches see what was written to [start, start+len). */
     void (*flush_icache)(void *start, size_t len);
+    /* The thread-local relocation types (their kind is RK_TLS). */
+    struct { uint32_t dtpmod, dtpoff, tpoff, desc; } tls;
 };
 
 extern const struct arch arch_x86_64;
 extern const struct arch arch_aarch64;
 
-/* Prepare the Mach-O thread-local getter of this CPU (arch/<cpu>/tlv.c); idempotent. */
+/* Prepare the thread-local access stubs of this CPU (arch/<cpu>/tlv.c); idempotent. */
 void arch_tlv_init(void);
+/* This thread's thread pointer (x86-64: %fs:0; aarch64: tpidr_el0). Native only. */
+uintptr_t arch_thread_pointer(void);
 
 /* The architecture this library was compiled for. */
 const struct arch *arch_native(void);

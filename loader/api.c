@@ -64,6 +64,7 @@ void image_free(struct image *im)
 {
     if (!im)
         return;
+    elf_tls_forget(im);
     vm_unmap_image(im);
     if (im->macho) {
         macho_tlv_forget(im);
@@ -284,9 +285,10 @@ PLUGIN_API void *plugin_lookup(plugin *p, const char *name, plugin_error *err)
                       image_name(im));
         goto out;
     }
-    if (ELF64_ST_TYPE(s->st_info) == STT_TLS) {
-        diag_fail_raw(&d, PLUGIN_ERR_UNSUPPORTED, "plugin: symbol \"%s\" in plugin \"%s\" is thread-local; "
-                      "thread-local storage is not supported yet", name, image_name(im));
+    if (ELF64_ST_TYPE(s->st_info) == STT_TLS) {                 /* this thread's copy */
+        if (!(addr = elf_tls_symbol_address(im, s)))
+            diag_fail_raw(&d, PLUGIN_ERR_UNSUPPORTED, "plugin: symbol \"%s\" in \"%s\" is thread-local in an object "
+                          "the system loader has; only our objects' thread-locals are served", name, image_name(im));
         goto out;
     }
     uint64_t a = elf_symbol_addr(im, s);

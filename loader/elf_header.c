@@ -143,9 +143,26 @@ static int check_relro(struct image *im, struct source *s, const Elf64_Phdr *ph,
                      (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
 }
 
+/* PT_TLS: its initial contents lie in a PT_LOAD; its alignment is a power of two. */
+static int check_tls(struct image *im, struct source *s, const Elf64_Phdr *ph, struct diag *d)
+{
+    if (ph->p_filesz > ph->p_memsz || ph->p_memsz > (1ULL << 30) || (ph->p_align & (ph->p_align - 1)) ||
+        ph->p_align > 4096 || (ph->p_filesz && !image_range_ok(im, ph->p_vaddr, ph->p_filesz, RANGE_MAPPED)))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "PT_TLS (vaddr 0x%llx, filesz 0x%llx, memsz 0x%llx, align 0x%llx) is malformed",
+                         (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_filesz,
+                         (unsigned long long)ph->p_memsz, (unsigned long long)ph->p_align);
+    im->tls.vaddr = ph->p_vaddr;
+    im->tls.filesz = ph->p_filesz;
+    im->tls.memsz = ph->p_memsz;
+    im->tls.align = ph->p_align;
+    im->tls.present = true;
+    return 0;
+}
+
 static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t n, struct diag *d)
 {
-    const Elf64_Phdr *dyn = NULL, *relro = NULL;
+    const Elf64_Phdr *dyn = NULL, *relro = NULL, *tls = NULL;
     for (size_t i = 0; i < n; i++) {
         switch (ph[i].p_type) {
         case PT_LOAD:
@@ -154,6 +171,7 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
             break;
         case PT_DYNAMIC: dyn = &ph[i]; break;
         case PT_GNU_RELRO: relro = &ph[i]; break;
+        case PT_TLS: tls = &ph[i]; break;
         case PT_GNU_STACK:
             if (ph[i].p_flags & PF_X)
                 return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
@@ -175,6 +193,8 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
                          (unsigned long long)dyn->p_memsz);
     im->dynamic = (const Elf64_Dyn *)(uintptr_t)dyn->p_vaddr;   /* made absolute once mapped */
     im->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
+    if (tls && check_tls(im, s, tls, d))
+        return -1;
     if (relro) {
         if (check_relro(im, s, relro, d))
             return -1;

@@ -110,10 +110,6 @@ static int refuse(struct walk *w, const struct reloc_type *rt, uint32_t type, ui
         return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
                          "%s at 0x%llx: copy relocations belong to executables, not shared objects",
                          rt->name, (unsigned long long)where);
-    if (rt->kind == RK_TLS)
-        return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
-                         "%s at 0x%llx: thread-local storage is not supported yet", rt->name,
-                         (unsigned long long)where);
     return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
                      "%s at 0x%llx is not supported in a shared object", rt->name, (unsigned long long)where);
 }
@@ -126,7 +122,7 @@ static int relocate_one(struct walk *w, uint32_t type, uint32_t symidx, uint64_t
     const struct reloc_type *rt = arch_reloc_type(im->arch, type);
     if (rt && rt->kind == RK_NONE)
         return 0;
-    if (!rt || rt->kind == RK_COPY || rt->kind == RK_TLS || rt->kind == RK_UNSUPPORTED)
+    if (!rt || rt->kind == RK_COPY || rt->kind == RK_UNSUPPORTED)
         return refuse(w, rt, type, where);
     if (check_place(w, rt, where))
         return -1;
@@ -135,6 +131,8 @@ static int relocate_one(struct walk *w, uint32_t type, uint32_t symidx, uint64_t
     uint64_t S = 0;
     bool later = false;
     w->counts[rt - im->arch->types]++;
+    if (rt->kind == RK_TLS)
+        return elf_tls_relocate(w->ld, im, rt, symidx, where, A);
     if (rt->kind == RK_IRELATIVE)
         return defer(w, rt, where, 0, im->bias + (uint64_t)A);
     if (rt->kind != RK_RELATIVE && symbol_value(w, rt, symidx, where, A, &S, &later))
@@ -261,6 +259,8 @@ int elf_relocate_all(struct load *ld)
 {
     struct walk w = { .ld = ld };
     int rc = 0;
+    for (size_t i = 0; i < ld->nimages && !rc; i++)    /* every module number known before any use */
+        rc = elf_tls_register(ld->images[i], ld->d);
     for (size_t i = ld->nimages; i-- > 0 && !rc;) {     /* dependencies (later in BFS) first */
         w.im = ld->images[i];
         rc = w.im->macho ? macho_apply_fixups(ld, w.im) : relocate_image(&w);

@@ -74,6 +74,12 @@ static struct image *host_make(struct dl_phdr_info *info)
         if (elf_decode_host_dynamic(im, &quiet) != 0)
             im->nsyms = 0, im->symtab = NULL;   /* unreadable: never matches */
     }
+    im->tls.host_modid = info->dlpi_tls_modid;
+    if (info->dlpi_tls_modid && info->dlpi_tls_data) {
+        /* Allocated for this thread already: static TLS, at the same offset in every thread. */
+        im->tls.host_tpoff = (intptr_t)((uintptr_t)info->dlpi_tls_data - arch_thread_pointer());
+        im->tls.host_static = true;
+    }
     struct stat st;
     const char *file = im->path[0] ? im->path : "/proc/self/exe";
     if (stat(file, &st) == 0) {

@@ -127,6 +127,14 @@ struct image {
     uint64_t relro_vaddr, relro_memsz;
     uint64_t lo, hi;        /* vaddr span of the PT_LOADs */
     uint64_t align;         /* largest PT_LOAD p_align */
+    struct {                /* PT_TLS: the template of the object's thread-local block */
+        uint64_t vaddr, filesz, memsz, align;
+        bool present;
+        size_t id;          /* 1 + our module number (loader/tls.c), 0: not registered */
+        size_t host_modid;  /* host objects: glibc's module id (dlpi_tls_modid), 0: none */
+        intptr_t host_tpoff;/* host objects in static TLS: block address - thread pointer */
+        bool host_static;
+    } tls;
 
     const Elf64_Dyn *dynamic;
     size_t ndynamic;
@@ -268,6 +276,16 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
 /* resolve.c: a name looked up where the executable stands: the resolve callback, then the
  * process's objects (IFUNCs resolved). Mach-O binds to the host through this. */
 bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
+
+/* elf_tls.c: ELF thread-local storage. Register im's PT_TLS as one of our modules; forget it
+ * (failed open); apply one TLS relocation; this thread's address of a TLS symbol of im; the
+ * function a plugin's __tls_get_addr binds to. */
+int elf_tls_register(struct image *im, struct diag *d);
+void elf_tls_forget(struct image *im);
+int elf_tls_relocate(struct load *ld, struct image *im, const struct reloc_type *rt, uint32_t symidx,
+                     uint64_t where, int64_t addend);
+void *elf_tls_symbol_address(const struct image *im, const Elf64_Sym *sym);
+void *elf_tls_get_addr_function(void);
 
 /* tls.c: per-thread blocks of our thread-local modules. Register a template (init_size bytes of
  * initial contents, size in all, aligned to align): -1 when the table is full. This thread's

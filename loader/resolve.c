@@ -11,6 +11,8 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 static int found(struct resolved *out, const struct image *def, const Elf64_Sym *sym)
 {
     out->def = def;
@@ -81,6 +83,13 @@ int resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct resol
     unsigned bind = ELF64_ST_BIND(sym->st_info);
     if (sym->st_shndx != SHN_UNDEF && (bind == STB_LOCAL || ELF64_ST_VISIBILITY(sym->st_other) != STV_DEFAULT))
         return found(out, im, sym);
+    if (sym->st_shndx == SHN_UNDEF && strcmp(name, "__tls_get_addr") == 0) {
+        /* Only we know our modules' numbers: the object's __tls_get_addr is ours (it forwards
+         * glibc's modules to glibc's). */
+        *out = (struct resolved){ (uint64_t)(uintptr_t)elf_tls_get_addr_function(), NULL, NULL };
+        diag_trace(d, "%s: bound __tls_get_addr to the loader's", im->path);
+        return 0;
+    }
     const struct version *v;
     if (reference_version(im, idx, &v, d))
         return -1;

@@ -68,4 +68,5 @@ const struct arch arch_aarch64 = {
     .ntypes = sizeof aarch64_types / sizeof aarch64_types[0],
     .call_ifunc = aarch64_call_ifunc,
     .flush_icache = aarch64_flush_icache,
+    .tls = { R_AARCH64_TLS_DTPMOD, R_AARCH64_TLS_DTPREL, R_AARCH64_TLS_TPREL, R_AARCH64_TLSDESC },
 };

@@ -67,4 +67,5 @@ const struct arch arch_x86_64 = {
     .ntypes = sizeof x86_64_types / sizeof x86_64_types[0],
     .call_ifunc = x86_64_call_ifunc,
     .flush_icache = x86_64_flush_icache,
+    .tls = { R_X86_64_DTPMOD64, R_X86_64_DTPOFF64, R_X86_64_TPOFF64, R_X86_64_TLSDESC },
 };

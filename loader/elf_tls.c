@@ -1,0 +1,205 @@
+/*
+ * elf_tls.c — thread-local storage of the ELF objects we load (PT_TLS).
+ *
+ * Each object with PT_TLS becomes one of our modules (loader/tls.c): every thread gets its own
+ * block, made from the template on that thread's first access. Module numbers handed to code are
+ * TLS_MODULE_BASE + n, so they can never be mistaken for glibc's (small, dense) module ids.
+ *
+ * The access models and their relocations:
+ *   general/local dynamic: a GOT pair {module, offset} (DTPMOD64/DTPOFF64, AArch64 TLS_DTPMOD/
+ *     TLS_DTPREL) passed to __tls_get_addr. The object's __tls_get_addr binds to ours, which
+ *     serves our modules and forwards glibc's module ids to glibc's __tls_get_addr.
+ *   TLS descriptors (TLSDESC): a GOT pair {resolver, argument}; code calls the resolver, which
+ *     returns the variable's offset from the thread pointer and keeps every other register
+ *     (arch/<cpu>/tlv.c). Our modules get the dynamic resolver; a variable in glibc's static TLS
+ *     gets the static one with the offset precomputed.
+ *   initial exec: a GOT entry holding the offset from the thread pointer (TPOFF64, TLS_TPREL).
+ *     Only a module already in glibc's static TLS has a fixed offset; an object of ours that asks
+ *     for it would need new static TLS, which is refused.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TLS_MODULE_BASE 0x40000000ULL
+#define DESC_OFFSET_BITS 40         /* dynamic TLSDESC argument: module << 40 | offset */
+
+struct tls_index {                  /* the argument of __tls_get_addr */
+    uint64_t module, offset;
+};
+
+extern char plugin_tlsdesc_static[], plugin_tlsdesc_dynamic[];
+void *elf_tlsdesc_address(const uint64_t *desc) __attribute__((visibility("hidden")));
+
+static void *(*glibc_tls_get_addr)(struct tls_index *);
+static void (*glibc_static_info)(size_t *size, size_t *align);
+
+int elf_tls_register(struct image *im, struct diag *d)
+{
+    size_t id;
+    if (!im->tls.present || im->tls.id)
+        return 0;
+    if (tls_module_add(image_addr(im, im->tls.vaddr), im->tls.filesz, im->tls.memsz, im->tls.align, &id))
+        return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "too many modules with thread-local storage");
+    im->tls.id = id + 1;
+    arch_tlv_init();
+    diag_trace(d, "%s: thread-local block of %llu bytes is module 0x%llx", im->path,
+               (unsigned long long)im->tls.memsz, (unsigned long long)(TLS_MODULE_BASE + id));
+    return 0;
+}
+
+void elf_tls_forget(struct image *im)
+{
+    if (im->tls.id)
+        tls_module_forget(im->tls.id - 1);
+}
+
+/* The x86-64 psABI allows __tls_get_addr to be called with a misaligned stack (old GCC did). */
+#if defined(__x86_64__)
+__attribute__((force_align_arg_pointer))
+#endif
+static void *plugin_tls_get_addr(struct tls_index *ti)
+{
+    if (ti->module >= TLS_MODULE_BASE)
+        return tls_block((size_t)(ti->module - TLS_MODULE_BASE)) + ti->offset;
+    if (!glibc_tls_get_addr) {
+        fprintf(stderr, "plugin: __tls_get_addr for glibc module %llu, but glibc's is not in the process\n",
+                (unsigned long long)ti->module);
+        abort();
+    }
+    return glibc_tls_get_addr(ti);
+}
+
+void *elf_tls_get_addr_function(void)
+{
+    return (void *)plugin_tls_get_addr;
+}
+
+void *elf_tlsdesc_address(const uint64_t *desc)
+{
+    uint64_t arg = desc[1];
+    return tls_block((size_t)(arg >> DESC_OFFSET_BITS)) + (arg & ((1ULL << DESC_OFFSET_BITS) - 1));
+}
+
+void *elf_tls_symbol_address(const struct image *im, const Elf64_Sym *sym)
+{
+    return im->tls.id ? tls_block(im->tls.id - 1) + sym->st_value : NULL;
+}
+
+/* glibc's helpers, found once through the process's symbols (never dlsym). */
+static void find_glibc_helpers(struct load *ld)
+{
+    uint64_t a;
+    const char *where;
+    if (!glibc_tls_get_addr && resolve_host_name(ld, "__tls_get_addr", &a, &where))
+        glibc_tls_get_addr = (void *(*)(struct tls_index *))(uintptr_t)a;
+    if (!glibc_static_info && resolve_host_name(ld, "_dl_get_tls_static_info", &a, &where))
+        glibc_static_info = (void (*)(size_t *, size_t *))(uintptr_t)a;
+}
+
+/* Is the host module's block in glibc's static TLS (same offset from tp in every thread)? */
+static bool host_static_tls(const struct image *def)
+{
+    size_t size = 0, align = 0;
+    if (!def->tls.host_static || !glibc_static_info)
+        return false;
+    glibc_static_info(&size, &align);
+    intptr_t off = def->tls.host_tpoff;
+#if defined(__x86_64__)
+    return off < 0 && (size_t)-off <= size;             /* variant II: below the thread pointer */
+#else
+    return off > 0 && (size_t)off < size;               /* variant I: above it */
+#endif
+}
+
+struct tls_target {
+    const struct image *def;        /* the defining object (NULL: none, weak undefined) */
+    uint64_t value;                 /* the symbol's offset in its module's block */
+};
+
+static int tls_target(struct load *ld, struct image *im, uint32_t symidx, struct tls_target *t)
+{
+    struct resolved r;
+    if (symidx == 0) {
+        *t = (struct tls_target){ im, 0 };
+        return 0;
+    }
+    if (resolve_symbol(ld, im, symidx, &r))
+        return -1;
+    if (r.sym && ELF64_ST_TYPE(r.sym->st_info) != STT_TLS)
+        return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "TLS relocation against a non-TLS symbol");
+    if (!r.sym && r.addr)
+        return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                         "a thread-local symbol cannot come from the resolve callback");
+    *t = (struct tls_target){ r.def, r.sym ? r.sym->st_value : 0 };
+    return 0;
+}
+
+static int module_of(struct load *ld, struct image *im, const struct tls_target *t, uint64_t *mod)
+{
+    const struct image *def = t->def;
+    if (def && !def->is_host && def->tls.id) {
+        *mod = TLS_MODULE_BASE + def->tls.id - 1;
+        return 0;
+    }
+    if (def && def->is_host && def->tls.host_modid) {
+        *mod = def->tls.host_modid;
+        return 0;
+    }
+    return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "TLS relocation names %s, which has no PT_TLS",
+                     def ? image_name(def) : "no object");
+}
+
+static int tpoff_of(struct load *ld, struct image *im, const struct tls_target *t, const char *what,
+                    intptr_t *off)
+{
+    if (t->def && t->def->is_host && host_static_tls(t->def)) {
+        *off = t->def->tls.host_tpoff;
+        return 0;
+    }
+    return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                     "%s: initial-exec thread-local access to %s would need new static TLS, which a loaded "
+                     "object cannot get (rebuild it with -ftls-model=global-dynamic)", what,
+                     t->def ? image_name(t->def) : "an undefined symbol");
+}
+
+int elf_tls_relocate(struct load *ld, struct image *im, const struct reloc_type *rt, uint32_t symidx,
+                     uint64_t where, int64_t addend)
+{
+    const struct arch *a = im->arch;
+    struct tls_target t;
+    uint64_t v[2];
+    intptr_t off;
+    find_glibc_helpers(ld);
+    if (tls_target(ld, im, symidx, &t))
+        return -1;
+    if (rt->type == a->tls.dtpmod) {
+        if (module_of(ld, im, &t, &v[0]))
+            return -1;
+    } else if (rt->type == a->tls.dtpoff) {
+        v[0] = t.value + (uint64_t)addend;
+    } else if (rt->type == a->tls.tpoff) {
+        if (tpoff_of(ld, im, &t, rt->name, &off))
+            return -1;
+        v[0] = (uint64_t)off + t.value + (uint64_t)addend;
+    } else if (rt->type == a->tls.desc) {
+        uint64_t mod, o = t.value + (uint64_t)addend;
+        if (t.def && t.def->is_host) {
+            if (tpoff_of(ld, im, &t, rt->name, &off))
+                return -1;
+            v[0] = (uint64_t)(uintptr_t)plugin_tlsdesc_static, v[1] = (uint64_t)off + o;
+        } else {
+            if (module_of(ld, im, &t, &mod) || o >> DESC_OFFSET_BITS)
+                return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "%s: bad module or offset", rt->name);
+            v[0] = (uint64_t)(uintptr_t)plugin_tlsdesc_dynamic;
+            v[1] = (mod - TLS_MODULE_BASE) << DESC_OFFSET_BITS | o;
+        }
+    } else {
+        return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path, "%s at 0x%llx is not supported in a shared object",
+                         rt->name, (unsigned long long)where);
+    }
+    memcpy(image_addr(im, where), v, rt->width);
+    return 0;
+}
