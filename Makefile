@@ -129,4 +129,5 @@ demo: $(DEPS_STAMP) all $(EX)/greeter.so $(EX)/wordcount.so $(EX)/host
 # Benchmarks and the fuzz target: mk/extra.mk.
 include mk/tests.mk
 include mk/macho.mk
+include mk/tls.mk
 include mk/extra.mk
