@@ -28,7 +28,14 @@
  *    Opening the same file again retries from scratch.
  *  - Every file is untrusted: every offset, size, count and index is checked before use.
  *    Refused outright: writable+executable segments, text relocations (DT_TEXTREL or a relocation
- *    that targets a read-only segment), R_X86_64_COPY, thread-local storage (not supported yet).
+ *    that targets a read-only segment), copy relocations, initial-exec thread-local storage of a
+ *    loaded object's own variables (DF_STATIC_TLS: it would need room in glibc's static TLS).
+ *  - Thread-local storage (PT_TLS): every thread gets its own block of each loaded object, made on
+ *    that thread's first access (threads older than the open included) and freed at its exit.
+ *    General/local dynamic (the object's __tls_get_addr binds to the loader's, which forwards
+ *    glibc's modules to glibc), TLS descriptors, and initial-exec references to modules already
+ *    in glibc's static TLS (libc's errno, say) are supported. plugin_lookup of a TLS symbol
+ *    returns the calling thread's address.
  *  - Errors: every function takes an optional plugin_error (may be NULL). On failure it receives
  *    a code and one line naming the file, the cause and the offending value; on success
  *    err->code is PLUGIN_OK and err->message is empty.
