@@ -48,19 +48,35 @@
  *   3. the plugin's own dependency tree, breadth-first, starting with the plugin itself.
  *   An object linked with -Bsymbolic (DT_SYMBOLIC) searches itself first.
  *   Symbol versions follow glibc's rules: a reference to memcpy@GLIBC_2.14 binds to that version.
+ *   Every version an object requires (DT_VERNEED) must be defined by the library it names, or the
+ *   open fails with PLUGIN_ERR_DEPENDENCY — unless the requirement is VER_FLG_WEAK, or the library
+ *   has no DT_VERDEF at all (glibc only warns then).
  *   STT_GNU_IFUNC definitions are resolved by calling their resolver.
  *   An unresolved weak reference is 0; an unresolved strong one fails with PLUGIN_ERR_UNDEFINED.
  *
- * Dependency search (DT_NEEDED), for a name without '/':
+ * Dependency search (DT_NEEDED), for a name without '/', in ld.so's order:
  *   1. an object already in the process, or already loaded by this library, whose soname (or
  *      file name) matches — it is reused, never loaded twice;
- *   2. DT_RPATH of the object (only when it has no DT_RUNPATH);
- *   3. the options' search_paths, in order;
- *   4. DT_RUNPATH of the object;
- *   5. the system directories (/lib/<multiarch>, /usr/lib/<multiarch>, /lib64, /usr/lib64,
+ *   2. DT_RPATH, only when the needing object has no DT_RUNPATH: the needing object's, then that
+ *      of the object that loaded it, and so on up to the plugin, then the executable's (glibc's
+ *      loading chain; an object of the chain that has DT_RUNPATH contributes nothing);
+ *   3. LD_LIBRARY_PATH (':' or ';' separated), unless flags has PLUGIN_NO_LD_LIBRARY_PATH or the
+ *      process is set-user/group-ID (AT_SECURE). Read with getenv at each open (glibc reads it
+ *      once at startup, so a later setenv affects us but not dlopen);
+ *   4. the options' search_paths, in order;
+ *   5. DT_RUNPATH of the needing object (it serves that object's own dependencies only);
+ *   6. the ld.so cache (/etc/ld.so.cache, read by our own bounds-checked parser; entries for this
+ *      CPU without hwcaps; a malformed cache is ignored);
+ *   7. the system directories (/lib/<multiarch>, /usr/lib/<multiarch>, /lib64, /usr/lib64,
  *      /lib, /usr/lib).
- *   $ORIGIN (and ${ORIGIN}) in RPATH/RUNPATH expands to the directory of the object that needs
- *   the library. The current directory is never searched (an empty path element is ignored).
+ *   6 and 7 are skipped for an object linked with -z nodefaultlib (DF_1_NODEFLIB).
+ *   In paths, $ORIGIN, $LIB and $PLATFORM (also as ${ORIGIN}, ${LIB}, ${PLATFORM}) expand as in
+ *   ld.so: the directory of the object that needs the library (the executable's directory in
+ *   LD_LIBRARY_PATH and in the executable's RPATH), "lib/<multiarch>" (Debian's $LIB, e.g.
+ *   lib/x86_64-linux-gnu), and "x86_64" or "aarch64". A path element with another token is
+ *   dropped. The current directory is never searched: empty and relative elements are ignored
+ *   (even in LD_LIBRARY_PATH, where ld.so would take an empty element as ".").
+ *   Dependency cycles load; initializers run dependencies first, in glibc's order.
  *   A DT_NEEDED name containing '/' is used as written, as ld.so does. Files for another CPU
  *   found on the way are skipped, as ld.so skips them.
  *   In a process without a dynamic C library (a -static executable), the C runtime libraries
@@ -120,8 +136,8 @@ typedef struct plugin_error {
 /*
  * Options for plugin_open_with / plugin_open_memory. Zero-initialized means defaults.
  *
- * search_paths  NULL-terminated list of directories searched for dependencies (see the search
- *               order above). NULL: none.
+ * search_paths  NULL-terminated list of absolute directories searched for dependencies, after
+ *               LD_LIBRARY_PATH and before DT_RUNPATH (see the search order above). NULL: none.
  * resolve       Called first for every undefined symbol of every object loaded by this open
  *               (name without version decoration; version is the required version name, or NULL
  *               when the reference is unversioned). Return the address, or NULL to fall through
@@ -166,7 +182,10 @@ plugin *plugin_open_memory(const void *image, size_t size, const char *name,
 void *plugin_lookup(plugin *p, const char *name, plugin_error *err);
 
 /* Like plugin_lookup, for one version of the symbol (name@version, e.g. "memcpy", "GLIBC_2.14"):
- * the definition whose version is exactly version (hidden "@" versions included), as dlvsym. */
+ * the definition whose version is exactly version (hidden "@" versions included), as dlvsym: a
+ * definition at VER_NDX_GLOBAL or of the base version (the soname) does not match; an object
+ * without any symbol versions matches on the name alone. version NULL: plugin_lookup. Mach-O has
+ * no versions: version "" is plugin_lookup, any other version PLUGIN_ERR_NOT_FOUND. */
 void *plugin_lookup_version(plugin *p, const char *name, const char *version, plugin_error *err);
 
 /* What an address belongs to (dladdr's answer, for objects loaded by this library and for the

@@ -168,9 +168,10 @@ static plugin *open_locked(struct source *s, const char *path, const struct plug
 static plugin *open_source(struct source *s, const char *path, const struct plugin_options *opts,
                            struct diag *d)
 {
-    if (opts && opts->flags) {
+    if (opts && (opts->flags & ~PLUGIN_NO_LD_LIBRARY_PATH)) {
         source_close(s);
-        diag_fail(d, PLUGIN_ERR_UNSUPPORTED, path, "unknown option flags 0x%x", opts->flags);
+        diag_fail(d, PLUGIN_ERR_UNSUPPORTED, path, "unknown option flags 0x%x",
+                  opts->flags & ~PLUGIN_NO_LD_LIBRARY_PATH);
         return NULL;
     }
     pthread_mutex_lock(&load_lock);
@@ -261,7 +262,12 @@ PLUGIN_API plugin *plugin_open_memory(const void *image, size_t size, const char
     return finish(open_source(&s, name, opts, &d), &mine, err);
 }
 
-PLUGIN_API void *plugin_lookup(plugin *p, const char *name, plugin_error *err)
+/* plugin_lookup (version NULL) and plugin_lookup_version. A version lookup is dlvsym's: the
+ * definition whose version is exactly that name, hidden ("@") versions included (glibc's _dl_vsym
+ * asks with a hidden version, so a definition without a version name does not match; an object
+ * without any version information matches on the name alone, as in glibc). version NULL is
+ * plugin_lookup. Mach-O has no versions: "" is plugin_lookup too, any other version NOT_FOUND. */
+static void *lookup(plugin *p, const char *name, const char *version, plugin_error *err)
 {
     plugin_error mine = { PLUGIN_OK, "" };
     struct diag d = { &mine, NULL, NULL };
@@ -272,17 +278,23 @@ PLUGIN_API void *plugin_lookup(plugin *p, const char *name, plugin_error *err)
                       name ? name : "a NULL name", name ? "\"" : "", im ? image_name(im) : "a NULL handle");
         goto out;
     }
+    if (im->macho && version && version[0]) {
+        diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s@%s\" not found in plugin \"%s\": "
+                      "Mach-O symbols have no versions", name, version, image_name(im));
+        goto out;
+    }
     if (im->macho) {
         addr = macho_lookup(im, name, &d);
         goto out;
     }
+    struct version want = { version, NULL, true, false };
     struct sym_query q;
-    sym_query_init(&q, name, NULL);
+    sym_query_init(&q, name, version ? &want : NULL);
     q.newest = true;
     const Elf64_Sym *s = im->symtab ? elf_find_symbol(im, &q) : NULL;
     if (!s) {
-        diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s\" not found in plugin \"%s\"", name,
-                      image_name(im));
+        diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s%s%s\" not found in plugin \"%s\"", name,
+                      version ? "@" : "", version ? version : "", image_name(im));
         goto out;
     }
     if (ELF64_ST_TYPE(s->st_info) == STT_TLS) {                 /* this thread's copy */
@@ -299,6 +311,16 @@ out:
     if (err)
         *err = mine;
     return addr;
+}
+
+PLUGIN_API void *plugin_lookup(plugin *p, const char *name, plugin_error *err)
+{
+    return lookup(p, name, NULL, err);
+}
+
+PLUGIN_API void *plugin_lookup_version(plugin *p, const char *name, const char *version, plugin_error *err)
+{
+    return lookup(p, name, version, err);
 }
 
 PLUGIN_API const char *plugin_path(const plugin *p)

@@ -240,7 +240,10 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
                              (unsigned long long)k);
         if (ndx > *max)
             *max = ndx;
-        if (tab)
+        /* The base version (VER_FLG_BASE: the soname) names the file, not a version of its
+         * symbols: glibc leaves it out of the table, so a definition at VER_NDX_GLOBAL has no
+         * version name and matches a versioned reference (check_match). */
+        if (tab && !(vd->vd_flags & VER_FLG_BASE))
             tab[ndx] = (struct version){ image_str(im, aux->vda_name), NULL, false, false };
         if (!vd->vd_next)
             break;

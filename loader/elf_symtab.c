@@ -9,8 +9,10 @@
  * A candidate matches when it is defined, of a type that can be linked to, global or weak, not
  * hidden, its name is equal, and its version is acceptable (glibc's check_match):
  *   - a versioned reference matches a definition of the same version, or a definition whose
- *     version index has no name (unversioned object, or VER_NDX_GLOBAL without a base version),
- *     unless the reference or the definition is hidden;
+ *     version index has no name (VER_NDX_LOCAL, VER_NDX_GLOBAL: the base version, VER_FLG_BASE,
+ *     is left out of the table as glibc leaves it out, see elf_dynamic.c), unless the reference
+ *     or the definition is hidden; an object without DT_VERSYM matches on the name alone.
+ *     plugin_lookup_version asks like dlvsym, with a hidden version: an exact name match only;
  *   - an unversioned reference takes an unversioned definition at once; otherwise the one
  *     non-hidden versioned definition (the default "@@" version) when there is exactly one.
  */

@@ -81,6 +81,88 @@ $(FIX)/origin/origin_plugin.so: fixtures/origin/plugin.c $(FIX)/origin/libsib.so
 	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -o $@ $< -L$(FIX)/origin -lsib \
 	  -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags
 
+# ---- dependency search and symbol versions (issue 5): fixtures/deps/ -> $(FIX)/deps/ ----
+# Used by tests/test_deps.c and tests/test_versions.c. Every library is linked --no-as-needed so
+# that each DT_NEEDED named here is really in the file.
+#   cycle/libcyc_{a,b,c}.so  A needs B, B needs C, C needs A; DT_RUNPATH '${ORIGIN}' (braced form).
+#                            C is linked against stub/libcyc_a.so (A without its need of B).
+#   lonely.so                needs liblonely_dep.so, which lives in elsewhere/ only: found through
+#                            LD_LIBRARY_PATH, search_paths or a cache entry, nothing else.
+#   dst_rpath.so             DT_RPATH '$ORIGIN/$LIB:${ORIGIN}/plat/$PLATFORM': needs libdst_lib.so
+#                            (in lib/<multiarch>/) and libdst_plat.so (in plat/<cpu>/); libdst_lib.so
+#                            needs libdst_chain.so (plat/<cpu>/), reachable only through the RPATH of
+#                            the object that loaded it.
+#   dst_runpath.so           the same with DT_RUNPATH '${ORIGIN}/${LIB}:$ORIGIN/plat/${PLATFORM}':
+#                            RUNPATH serves direct dependencies only, so libdst_chain.so is not found.
+#   libver.so                versions V1, V2 (ver.map, .symver in ver.c).
+#   v{new,old,none}/libvprov.so  VPROV_1+VPROV_2 / VPROV_1 only / no DT_VERDEF; vuser.so and
+#                            vuser_weak.so are linked against vnew/ and find one through search_paths.
+DEPS_FIX := $(FIX)/deps
+DEPS_CC   = $(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -Wl,--no-as-needed
+FIXTURES += $(DEPS_FIX)/cycle/libcyc_a.so $(DEPS_FIX)/cycle/libcyc_b.so $(DEPS_FIX)/cycle/libcyc_c.so \
+            $(DEPS_FIX)/lonely.so $(DEPS_FIX)/dst_rpath.so $(DEPS_FIX)/dst_runpath.so \
+            $(DEPS_FIX)/libver.so $(DEPS_FIX)/vold/libvprov.so $(DEPS_FIX)/vnone/libvprov.so \
+            $(DEPS_FIX)/vuser.so $(DEPS_FIX)/vuser_weak.so
+
+$(DEPS_FIX)/stub/libcyc_a.so: fixtures/deps/cyc.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) "-DCYC_SELF='A'" -DCYC_STUB -Wl,-soname,libcyc_a.so -o $@ $<
+$(DEPS_FIX)/cycle/libcyc_c.so: fixtures/deps/cyc.c $(DEPS_FIX)/stub/libcyc_a.so
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) "-DCYC_SELF='C'" -Wl,-soname,libcyc_c.so -o $@ $< -L$(DEPS_FIX)/stub -lcyc_a \
+	  -Wl,--enable-new-dtags,-rpath,'$${ORIGIN}'
+$(DEPS_FIX)/cycle/libcyc_b.so: fixtures/deps/cyc.c $(DEPS_FIX)/cycle/libcyc_c.so
+	$(DEPS_CC) "-DCYC_SELF='B'" -Wl,-soname,libcyc_b.so -o $@ $< -L$(DEPS_FIX)/cycle -lcyc_c \
+	  -Wl,-rpath-link,$(DEPS_FIX)/stub -Wl,--enable-new-dtags,-rpath,'$${ORIGIN}'
+$(DEPS_FIX)/cycle/libcyc_a.so: fixtures/deps/cyc.c $(DEPS_FIX)/cycle/libcyc_b.so
+	$(DEPS_CC) "-DCYC_SELF='A'" -Wl,-soname,libcyc_a.so -o $@ $< -L$(DEPS_FIX)/cycle -lcyc_b \
+	  -Wl,--enable-new-dtags,-rpath,'$${ORIGIN}'
+
+$(DEPS_FIX)/elsewhere/liblonely_dep.so: fixtures/deps/dep.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) -DDEP_NAME=lonely_dep -DDEP_VALUE=42 -Wl,-soname,liblonely_dep.so -o $@ $<
+$(DEPS_FIX)/lonely.so: fixtures/deps/user.c $(DEPS_FIX)/elsewhere/liblonely_dep.so
+	$(DEPS_CC) -DUSER_NAME=lonely -DUSER_DEP1=lonely_dep -o $@ $< -L$(DEPS_FIX)/elsewhere -llonely_dep
+
+DST_LIBDIR  := $(DEPS_FIX)/lib/$(MULTIARCH)
+DST_PLATDIR := $(DEPS_FIX)/plat/$(ARCH)
+$(DST_PLATDIR)/libdst_chain.so: fixtures/deps/dep.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) -DDEP_NAME=dst_chain -DDEP_VALUE=100 -Wl,-soname,libdst_chain.so -o $@ $<
+$(DST_PLATDIR)/libdst_plat.so: fixtures/deps/dep.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) -DDEP_NAME=dst_plat -DDEP_VALUE=7 -Wl,-soname,libdst_plat.so -o $@ $<
+$(DST_LIBDIR)/libdst_lib.so: fixtures/deps/dep.c $(DST_PLATDIR)/libdst_chain.so
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) -DDEP_NAME=dst_lib -DDEP_VALUE=5 -DDEP_NEXT=dst_chain -Wl,-soname,libdst_lib.so -o $@ $< \
+	  -L$(DST_PLATDIR) -ldst_chain
+DST_LINK = -L$(DST_LIBDIR) -L$(DST_PLATDIR) -ldst_lib -ldst_plat -Wl,-rpath-link,$(DST_PLATDIR)
+$(DEPS_FIX)/dst_rpath.so: fixtures/deps/user.c $(DST_LIBDIR)/libdst_lib.so $(DST_PLATDIR)/libdst_plat.so
+	$(DEPS_CC) -DUSER_NAME=dst_user -DUSER_DEP1=dst_lib -DUSER_DEP2=dst_plat -o $@ $< $(DST_LINK) \
+	  -Wl,--disable-new-dtags,-rpath,'$$ORIGIN/$$LIB:$${ORIGIN}/plat/$$PLATFORM'
+$(DEPS_FIX)/dst_runpath.so: fixtures/deps/user.c $(DST_LIBDIR)/libdst_lib.so $(DST_PLATDIR)/libdst_plat.so
+	$(DEPS_CC) -DUSER_NAME=dst_user -DUSER_DEP1=dst_lib -DUSER_DEP2=dst_plat -o $@ $< $(DST_LINK) \
+	  -Wl,--enable-new-dtags,-rpath,'$${ORIGIN}/$${LIB}:$$ORIGIN/plat/$${PLATFORM}'
+
+$(DEPS_FIX)/libver.so: fixtures/deps/ver.c fixtures/deps/ver.map mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) -Wl,-soname,libver.so -Wl,--version-script,fixtures/deps/ver.map -o $@ $<
+
+$(DEPS_FIX)/vnew/libvprov.so: fixtures/deps/vprov.c fixtures/deps/vprov_new.map mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) -Wl,-soname,libvprov.so -Wl,--version-script,fixtures/deps/vprov_new.map -o $@ $<
+$(DEPS_FIX)/vold/libvprov.so: fixtures/deps/vprov.c fixtures/deps/vprov_old.map mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) -DVPROV_OLD -Wl,-soname,libvprov.so -Wl,--version-script,fixtures/deps/vprov_old.map -o $@ $<
+$(DEPS_FIX)/vnone/libvprov.so: fixtures/deps/vprov.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(DEPS_CC) -Wl,-soname,libvprov.so -o $@ $<
+$(DEPS_FIX)/vuser.so: fixtures/deps/vuser.c $(DEPS_FIX)/vnew/libvprov.so
+	$(DEPS_CC) -o $@ $< -L$(DEPS_FIX)/vnew -lvprov
+$(DEPS_FIX)/vuser_weak.so: fixtures/deps/vuser.c $(DEPS_FIX)/vnew/libvprov.so
+	$(DEPS_CC) -DVUSER_WEAK -o $@ $< -L$(DEPS_FIX)/vnew -lvprov
+# ---- end of issue 5 dependency/version fixtures ----
+
 .PHONY: fixtures
 fixtures: $(FIXTURES)
 
@@ -144,3 +226,4 @@ else
 	@echo "== aarch64 lane: not run with SANITIZE (ASan under qemu-user crashes); run make test for it"
 endif
 endif
+
