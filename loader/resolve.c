@@ -45,10 +45,11 @@ static int reference_version(struct image *im, uint32_t idx, const struct versio
     uint32_t ndx = im->versym[idx] & 0x7fff;
     if (ndx < 2)
         return 0;
-    if (ndx >= im->nversions || !im->versions[ndx].name)
+    if (ndx >= im->nversions)
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "symbol %u has version index %u, which is not defined",
                          idx, ndx);
-    *v = &im->versions[ndx];
+    if (im->versions[ndx].name)             /* an index without a name: unversioned, as in glibc */
+        *v = &im->versions[ndx];
     return 0;
 }
 
