@@ -140,6 +140,8 @@ static struct image *load_tree(struct load *ld, struct source *s, const char *pa
     for (size_t i = 0; i < ld->nimages; i++)
         registry_add(ld->images[i]);
     diag_trace(ld->d, "%s: relocated and protected; running initializers", path);
+    void eh_frame_register_all(struct load *ld);   /* eh_frame.c: unwind tables to __register_frame */
+    eh_frame_register_all(ld);
     init_run(ld);
     return root;
 }
