@@ -130,5 +130,6 @@ demo: $(DEPS_STAMP) all $(EX)/greeter.so $(EX)/wordcount.so $(EX)/host
 include mk/tests.mk
 include mk/macho.mk
 include mk/tls.mk
+include mk/cxx.mk
 include mk/libm.mk
 include mk/extra.mk
