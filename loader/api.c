@@ -14,6 +14,7 @@
  * One recursive lock serializes opens (an initializer may call plugin_open). Lookups take no
  * lock: a published image is never modified again.
  */
+#include "debug.h"
 #include "internal.h"
 #include "macho.h"
 
@@ -139,6 +140,7 @@ static struct image *load_tree(struct load *ld, struct source *s, const char *pa
     }
     for (size_t i = 0; i < ld->nimages; i++)
         registry_add(ld->images[i]);
+    debug_images_added(ld->images, ld->nimages);   /* debug.c: debuggers' list, plugin_addr_info */
     diag_trace(ld->d, "%s: relocated and protected; running initializers", path);
     void eh_frame_register_all(struct load *ld);   /* eh_frame.c: unwind tables to __register_frame */
     eh_frame_register_all(ld);
