@@ -133,3 +133,4 @@ include mk/tls.mk
 include mk/cxx.mk
 include mk/libm.mk
 include mk/extra.mk
+include mk/compat.mk

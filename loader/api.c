@@ -142,8 +142,7 @@ static struct image *load_tree(struct load *ld, struct source *s, const char *pa
         registry_add(ld->images[i]);
     debug_images_added(ld->images, ld->nimages);   /* debug.c: debuggers' list, plugin_addr_info */
     diag_trace(ld->d, "%s: relocated and protected; running initializers", path);
-    void eh_frame_register_all(struct load *ld);   /* eh_frame.c: unwind tables to __register_frame */
-    eh_frame_register_all(ld);
+    eh_frame_register_all(ld);                      /* unwind tables to libgcc's __register_frame */
     init_run(ld);
     return root;
 }

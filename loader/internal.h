@@ -287,6 +287,10 @@ int elf_tls_relocate(struct load *ld, struct image *im, const struct reloc_type 
 void *elf_tls_symbol_address(const struct image *im, const Elf64_Sym *sym);
 void *elf_tls_get_addr_function(void);
 
+/* eh_frame.c: hand the .eh_frame of every ELF image of this open to libgcc's __register_frame,
+ * so that exceptions and backtraces unwind through them (after relocation, before initializers). */
+void eh_frame_register_all(struct load *ld);
+
 /* tls.c: per-thread blocks of our thread-local modules. Register a template (init_size bytes of
  * initial contents, size in all, aligned to align): -1 when the table is full. This thread's
  * block of module id (created on first use). A destructor run at this thread's exit. */

@@ -17,6 +17,7 @@ PKGS=(
   libelf-dev zlib1g-dev          # libelf (elfutils) for reading ELF; libelf.a needs libz
   libcriterion-dev               # the test framework
   clang lld                      # fixtures for the other CPU (-target ...), the fuzz target
+  gdb                            # the debugger test (tools/plugin-gdb.py)
   libclang-rt-14-dev             # libFuzzer and the sanitizer runtimes for clang (make fuzz)
   clang-19 lld-19 llvm-19        # Mach-O fixtures (ld64.lld, llvm-lipo, llvm-objdump for chained fixups)
   g++                            # the C++ fixture and tests/cxx_host.cpp (mk/cxx.mk)
