@@ -10,9 +10,10 @@
  *  - the script sourced only after the stop (plugin-symbols by hand, as for a late attach);
  *  - and without the script, the plugin's frames are anonymous (the test means something).
  *
- * Skipped when gdb is not installed, and in the aarch64 lane on an x86-64 host: that lane runs under
- * qemu-user, and the host's gdb (an x86-64 program, which is how the lane is recognized) cannot run
- * an aarch64 program. tools/plugin-gdb.py is found by walking up from BUILD_DIR.
+ * In the aarch64 lane on an x86-64 host (recognized by gdb being a program for another CPU) the
+ * program runs under qemu-user with its gdb stub (QEMU_GDB=port) and gdb-multiarch attaches to it
+ * with `target remote`; `run` becomes `continue`. Skipped, with the reason printed, only when no
+ * suitable gdb is installed. tools/plugin-gdb.py is found by walking up from BUILD_DIR.
  */
 #include "helpers.h"
 
@@ -22,6 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,46 +69,100 @@ static char *find_gdb(void)
     return found;
 }
 
+static bool remote;             /* this lane runs under qemu-user: gdb-multiarch + qemu's gdb stub */
+
 static char *need_gdb(void)
 {
     char *gdb = find_gdb();
     if (!gdb)
         cr_skip_test("gdb is not installed (scripts/deps.sh installs it)");
-    if (file_machine(gdb) != NATIVE_EM)
-        cr_skip_test("gdb: native lane only, the aarch64 lane runs under qemu-user");
+    if (file_machine(gdb) != NATIVE_EM) {
+        free(gdb);
+        remote = true;
+        if (access("/usr/bin/gdb-multiarch", X_OK) != 0)
+            cr_skip_test("gdb-multiarch is not installed (scripts/deps.sh installs it for the aarch64 lane)");
+        gdb = strdup("/usr/bin/gdb-multiarch");
+    }
     return gdb;
 }
 
-/* Run gdb in batch mode with the given options, then `--args plugin call gdbtrap.so ...`, bounded
- * in time; returns gdb's stdout + stderr. */
+/* A free TCP port on the loopback interface for qemu's gdb stub. */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+              getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Start `plugin call gdbtrap.so gdbtrap_outer 5` under qemu-user, stopped in qemu's gdb stub. */
+static pid_t start_under_qemu(int port)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        char env[32];
+        snprintf(env, sizeof env, "%d", port);
+        setenv("QEMU_GDB", env, 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(PLUGIN_CLI, PLUGIN_CLI, "call", fixture("gdbtrap.so"), "gdbtrap_outer", "5", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Run gdb in batch mode with the given options, on `plugin call gdbtrap.so gdbtrap_outer 5`
+ * (started by gdb, or under qemu-user and attached to), bounded in time; returns gdb's stdout +
+ * stderr. */
 static char *run_gdb(const char *gdb, const char *const *opts)
 {
-    char source[PATH_MAX + 8];
-    char *argv[32];
-    int n = 0;
+    char source[PATH_MAX + 8], target[64];
+    char *argv[40];
+    int n = 0, port = remote ? free_port() : 0;
+    pid_t child = remote ? start_under_qemu(port) : -1;
     argv[n++] = "/usr/bin/timeout";
     argv[n++] = "120";
     argv[n++] = (char *)gdb;
     argv[n++] = "-q";
     argv[n++] = "-batch";
     argv[n++] = "-nx";
+    if (remote) {
+        snprintf(target, sizeof target, "target remote 127.0.0.1:%d", port);
+        const char *pre[] = { "-ex", "set sysroot /", "-ex", "set tcp connect-timeout 30", "-ex",
+                              "file " PLUGIN_CLI, "-ex", target };
+        for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+            argv[n++] = (char *)pre[i];
+    }
     for (; *opts; opts++) {
         if (strcmp(*opts, "SCRIPT") == 0)
             argv[n++] = (char *)gdb_script();
         else if (strcmp(*opts, "source SCRIPT") == 0)
             snprintf(source, sizeof source, "source %s", gdb_script()), argv[n++] = source;
+        else if (remote && strcmp(*opts, "run") == 0)
+            argv[n++] = "continue";
         else
             argv[n++] = (char *)*opts;
     }
-    argv[n++] = "--args";
-    argv[n++] = PLUGIN_CLI;
-    argv[n++] = "call";
-    argv[n++] = (char *)fixture("gdbtrap.so");
-    argv[n++] = "gdbtrap_outer";
-    argv[n++] = "5";
+    if (!remote) {
+        argv[n++] = "--args";
+        argv[n++] = PLUGIN_CLI;
+        argv[n++] = "call";
+        argv[n++] = (char *)fixture("gdbtrap.so");
+        argv[n++] = "gdbtrap_outer";
+        argv[n++] = "5";
+    }
     argv[n] = NULL;
     char *out = NULL, *err = NULL;
     int st = run_capture(argv, &out, &err);
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+    }
     cr_assert_neq(st, -1, "cannot run %s", gdb);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 124, "gdb timed out:\n%s%s", out, err);
     size_t lo = strlen(out), le = strlen(err);
