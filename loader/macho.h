@@ -32,6 +32,11 @@ struct macho_segment {
     uint32_t maxprot, initprot, flags, nsects;
 };
 
+struct macho_section {          /* a section header, as the load commands give it */
+    uint64_t addr, size;
+    uint32_t flags;             /* type in the low byte (S_MOD_INIT_FUNC_POINTERS, ...) */
+};
+
 struct macho_dylib {
     const char *name;           /* points into macho.cmds */
     bool weak;                  /* LC_LOAD_WEAK_DYLIB: may be missing */
@@ -44,6 +49,8 @@ struct macho {
     uint8_t *cmds;              /* a copy of the load commands (owned) */
     struct macho_segment *segs;
     size_t nsegs;
+    struct macho_section *sects;    /* every section of every segment, in load-command order */
+    size_t nsects;
     struct macho_dylib *dylibs;
     size_t ndylibs;
     const char **rpaths;        /* into cmds */

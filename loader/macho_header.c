@@ -199,6 +199,17 @@ static int add_segment(struct macho *m, const uint8_t *c, uint32_t cmdsize, stru
     g->initprot = rd32(c + 60, false);
     g->nsects = nsects;
     g->flags = rd32(c + 68, false);
+    if (!nsects)
+        return 0;
+    struct macho_section *ns = realloc(m->sects, (m->nsects + nsects) * sizeof *ns);
+    if (!ns)
+        return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
+    m->sects = ns;
+    for (uint32_t k = 0; k < nsects; k++) {
+        const uint8_t *sc = c + SEG_CMD_SIZE + (size_t)k * SECT_SIZE;
+        m->sects[m->nsects++] = (struct macho_section){ rd64(sc + 32, false), rd64(sc + 40, false),
+                                                        rd32(sc + 64, false) };
+    }
     return 0;
 }
 
@@ -376,6 +387,7 @@ void macho_free(struct macho *m)
 {
     free(m->cmds);
     free(m->segs);
+    free(m->sects);
     free(m->dylibs);
     free(m->rpaths);
     memset(m, 0, sizeof *m);

@@ -71,36 +71,20 @@ const uint8_t *macho_linkedit(const struct image *im, uint32_t off)
 static int find_init_sections(struct image *im, struct diag *d)
 {
     struct macho *m = im->macho;
-    uint32_t off = 0;
-    for (uint32_t i = 0; i < m->ncmds; i++) {
-        const uint8_t *c = m->cmds + off;
-        uint32_t cmd, cmdsize, nsects;
-        memcpy(&cmd, c, 4);
-        memcpy(&cmdsize, c + 4, 4);
-        off += cmdsize;
-        if (cmd != 0x19)
+    for (size_t i = 0; i < m->nsects; i++) {
+        const struct macho_section *sc = &m->sects[i];
+        unsigned type = sc->flags & SECTION_TYPE_;
+        if (type != S_MOD_INIT_FUNC_POINTERS_ && type != S_INIT_FUNC_OFFSETS_)
             continue;
-        memcpy(&nsects, c + 64, 4);
-        for (uint32_t k = 0; k < nsects; k++) {
-            const uint8_t *sc = c + 72 + (size_t)k * 80;
-            uint64_t addr, size;
-            uint32_t flags;
-            memcpy(&addr, sc + 32, 8);
-            memcpy(&size, sc + 40, 8);
-            memcpy(&flags, sc + 64, 4);
-            unsigned type = flags & SECTION_TYPE_;
-            if (type != S_MOD_INIT_FUNC_POINTERS_ && type != S_INIT_FUNC_OFFSETS_)
-                continue;
-            bool offs = type == S_INIT_FUNC_OFFSETS_;
-            if (size % (offs ? 4 : 8) || addr % (offs ? 4 : 8) || !image_range_ok(im, addr, size, RANGE_READ))
-                return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "initializer section at 0x%llx is malformed",
-                                 (unsigned long long)addr);
-            struct macho_init_section *n = realloc(m->inits, (m->ninits + 1) * sizeof *n);
-            if (!n)
-                return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "out of memory");
-            m->inits = n;
-            m->inits[m->ninits++] = (struct macho_init_section){ addr, size, offs };
-        }
+        bool offs = type == S_INIT_FUNC_OFFSETS_;
+        if (sc->size % (offs ? 4 : 8) || sc->addr % (offs ? 4 : 8) || !image_range_ok(im, sc->addr, sc->size, RANGE_READ))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "initializer section at 0x%llx is malformed",
+                             (unsigned long long)sc->addr);
+        struct macho_init_section *n = realloc(m->inits, (m->ninits + 1) * sizeof *n);
+        if (!n)
+            return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "out of memory");
+        m->inits = n;
+        m->inits[m->ninits++] = (struct macho_init_section){ sc->addr, sc->size, offs };
     }
     return 0;
 }

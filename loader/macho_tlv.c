@@ -49,33 +49,19 @@ struct tlv_layout {
 
 static void scan_sections(const struct macho *m, struct tlv_layout *l)
 {
-    uint32_t off = 0;
     *l = (struct tlv_layout){ UINT64_MAX, 0, 0, { 0 }, { 0 }, 0 };
-    for (uint32_t i = 0; i < m->ncmds; i++) {
-        const uint8_t *c = m->cmds + off;
-        uint32_t cmd, cmdsize, nsects;
-        memcpy(&cmd, c, 4);
-        memcpy(&cmdsize, c + 4, 4);
-        off += cmdsize;
-        if (cmd != 0x19)
-            continue;
-        memcpy(&nsects, c + 64, 4);
-        for (uint32_t k = 0; k < nsects; k++) {
-            uint64_t addr, size;
-            uint32_t flags;
-            memcpy(&addr, c + 72 + (size_t)k * 80 + 32, 8);
-            memcpy(&size, c + 72 + (size_t)k * 80 + 40, 8);
-            memcpy(&flags, c + 72 + (size_t)k * 80 + 64, 4);
-            unsigned type = flags & 0xff;
-            if (type == S_THREAD_LOCAL_VARIABLES_ && l->ndesc < 8) {
-                l->desc[l->ndesc] = addr;
-                l->desc_size[l->ndesc++] = size;
-            } else if (type == S_THREAD_LOCAL_REGULAR_ || type == S_THREAD_LOCAL_ZEROFILL_) {
-                l->lo = addr < l->lo ? addr : l->lo;
-                l->end = addr + size > l->end ? addr + size : l->end;
-                if (type == S_THREAD_LOCAL_REGULAR_ && addr + size > l->init_end)
-                    l->init_end = addr + size;
-            }
+    for (size_t i = 0; i < m->nsects; i++) {
+        uint64_t addr = m->sects[i].addr, size = m->sects[i].size;
+        unsigned type = m->sects[i].flags & 0xff;
+        if (type == S_THREAD_LOCAL_VARIABLES_) {
+            if (l->ndesc < 8)
+                l->desc[l->ndesc] = addr, l->desc_size[l->ndesc] = size;
+            l->ndesc++;
+        } else if (type == S_THREAD_LOCAL_REGULAR_ || type == S_THREAD_LOCAL_ZEROFILL_) {
+            l->lo = addr < l->lo ? addr : l->lo;
+            l->end = addr + size > l->end ? addr + size : l->end;
+            if (type == S_THREAD_LOCAL_REGULAR_ && addr + size > l->init_end)
+                l->init_end = addr + size;
         }
     }
     if (l->lo == UINT64_MAX)
@@ -90,6 +76,8 @@ int macho_tlv_setup(struct image *im, struct diag *d)
     scan_sections(im->macho, &l);
     if (!l.ndesc)
         return 0;
+    if (l.ndesc > 8)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path, "%zu __thread_vars sections (at most 8)", l.ndesc);
     size_t id;
     if (l.end > l.lo && !image_range_ok(im, l.lo, l.end - l.lo, RANGE_MAPPED))
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "thread-local template is outside the segments");
