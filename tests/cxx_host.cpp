@@ -106,7 +106,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         struct plugin_addr_info info;
         // A return address points just after the call: look one byte back, inside the caller.
-        if (plugin_addr_info(static_cast<char *>(frames[i]) - 1, &info) && info.symbol)
+        // Under ASan, backtrace() is intercepted: skip the sanitizer runtime's own frames.
+        if (plugin_addr_info(static_cast<char *>(frames[i]) - 1, &info) && info.symbol &&
+            !std::strstr(info.path, "/libasan.") && !std::strstr(info.path, "/libubsan."))
             line += std::string(" ") + info.symbol;
     }
     std::printf("bt:%s\n", line.c_str());
