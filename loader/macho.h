@@ -95,6 +95,9 @@ bool macho_sleb(const uint8_t *p, size_t size, size_t *pos, int64_t *out);
 /* Walk the whole trie once; a node reached twice, an offset out of range or a bad ULEB128 is a
  * FORMAT error. *nexports receives the number of terminal nodes. */
 int macho_trie_check(const uint8_t *trie, size_t size, size_t *nexports, const char *file, struct diag *d);
+/* The terminal information of the trie node at off (e->found false: none); *children receives
+ * where its child list starts. False when the node is malformed. */
+bool macho_trie_terminal(const uint8_t *trie, size_t size, size_t off, struct macho_export *e, size_t *children);
 /* Find name (with its leading underscore) in a checked trie. */
 bool macho_trie_find(const uint8_t *trie, size_t size, const char *name, struct macho_export *out);
 

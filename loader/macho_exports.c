@@ -61,9 +61,7 @@ static const char *cstring(const uint8_t *p, size_t size, size_t *pos)
     return s;
 }
 
-/* Parse the terminal information of the node at off into e; *children receives where the child
- * list starts. */
-static bool read_terminal(const uint8_t *t, size_t size, size_t off, struct macho_export *e, size_t *children)
+bool macho_trie_terminal(const uint8_t *t, size_t size, size_t off, struct macho_export *e, size_t *children)
 {
     size_t pos = off;
     uint64_t tsize;
@@ -107,7 +105,7 @@ int macho_trie_check(const uint8_t *t, size_t size, size_t *nexports, const char
             break;
         }
         seen[off] = 1;
-        if (!read_terminal(t, size, off, &e, &pos) || pos >= size) {
+        if (!macho_trie_terminal(t, size, off, &e, &pos) || pos >= size) {
             rc = diag_fail(d, PLUGIN_ERR_FORMAT, file, "export trie node at 0x%zx is malformed", off);
             break;
         }
@@ -133,7 +131,7 @@ bool macho_trie_find(const uint8_t *t, size_t size, const char *name, struct mac
     memset(out, 0, sizeof *out);
     for (size_t steps = 0; size && steps <= len + 1; steps++) {
         size_t pos;
-        if (!read_terminal(t, size, off, out, &pos) || pos >= size)
+        if (!macho_trie_terminal(t, size, off, out, &pos) || pos >= size)
             return false;
         if (!*name)
             return out->found;

@@ -47,39 +47,16 @@ int macho_trie_walk(const uint8_t *t, size_t size,
     nodes[nnodes++] = (struct walk_node){ 0, 0, 0, "", 0 };
     stack[depth++] = 0;
     while (depth && !rc) {
-        size_t me = stack[--depth];
-        size_t pos = nodes[me].off;
-        uint64_t tsize;
-        if (!macho_uleb(t, size, &pos, &tsize) || tsize > size - pos) {
+        size_t me = stack[--depth], pos;
+        struct macho_export e;
+        if (!macho_trie_terminal(t, size, nodes[me].off, &e, &pos) || pos >= size) {
             rc = -1;
             break;
         }
-        size_t children = pos + (size_t)tsize;
-        if (tsize) {
-            struct macho_export e = { .found = true };
-            size_t end = children;
-            bool ok = macho_uleb(t, end, &pos, &e.flags);
-            if (ok && (e.flags & MACHO_EXPORT_REEXPORT)) {
-                ok = macho_uleb(t, end, &pos, &e.ordinal);
-                const char *nul = ok && pos < end ? memchr(t + pos, '\0', end - pos) : NULL;
-                e.reexport_name = nul ? (const char *)t + pos : NULL;
-                ok = nul != NULL;
-            } else if (ok) {
-                ok = macho_uleb(t, end, &pos, &e.address) &&
-                     (!(e.flags & MACHO_EXPORT_STUB_AND_RESOLVER) || macho_uleb(t, end, &pos, &e.resolver));
-            }
-            if (!ok) {
-                rc = -1;
-                break;
-            }
+        if (e.found) {
             spell(nodes, me, name);
             if ((rc = visit(ctx, name, &e)) != 0)
                 break;
-        }
-        pos = children;
-        if (pos >= size) {
-            rc = -1;
-            break;
         }
         unsigned n = t[pos++];
         for (unsigned i = 0; i < n && !rc; i++) {
