@@ -162,23 +162,17 @@ static bool macho_nearest(const struct image *im, uintptr_t a, const char **name
         return ok;
     }
     free(mn);
-    const uint8_t *syms = m->symtab.present ? macho_linkedit(im, m->symtab.off) : NULL;
-    const char *strs = m->strtab.present ? (const char *)macho_linkedit(im, m->strtab.off) : NULL;
     uintptr_t best = 0;
-    for (uint32_t i = 0; syms && strs && i < m->nsyms; i++) {
-        const uint8_t *n = syms + (size_t)i * 16;       /* struct nlist_64 */
-        uint32_t strx;
+    for (uint32_t i = 0; i < m->nsyms; i++) {
+        const char *n;
         uint64_t value;
-        memcpy(&strx, n, 4);
-        memcpy(&value, n + 8, 8);
-        if ((n[4] & 0xef) != 0x0f || strx >= m->strtab.size)   /* N_EXT | N_SECT, not a stab */
+        if (!macho_symbol(im, i, &n, &value))
             continue;
-        size_t left = m->strtab.size - strx;
         uintptr_t v = im->bias + (uintptr_t)value;
-        if (strnlen(strs + strx, left) == left || v > a || (ok && v <= best))
+        if (v > a || (ok && v <= best))
             continue;
         best = v;
-        *name = strs + strx + (strs[strx] == '_');
+        *name = n + (n[0] == '_');
         ok = true;
     }
     *sym_addr = best;

@@ -122,6 +122,9 @@ const uint8_t *macho_linkedit(const struct image *im, uint32_t off);
 int macho_load_deps(struct load *ld, struct image *im);
 /* Run the initializers of im with (argc, argv, envp). */
 void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct diag *d);
+/* Symbol i of LC_SYMTAB when it is an external definition in a section (N_EXT | N_SECT) with a
+ * name terminated inside the string table: its name and (unslid) value. */
+bool macho_symbol(const struct image *im, uint32_t i, const char **name, uint64_t *value);
 /* plugin_lookup for a Mach-O image: the C name F is the symbol _F. */
 void *macho_lookup(const struct image *im, const char *name, struct diag *d);
 

@@ -178,26 +178,34 @@ void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct
     }
 }
 
-/* Without an export trie, the symbol table: an external symbol defined in a section (N_SECT). */
-static bool symtab_find(const struct image *im, const char *sym, struct macho_export *e)
+bool macho_symbol(const struct image *im, uint32_t i, const char **name, uint64_t *value)
 {
     const struct macho *m = im->macho;
     const uint8_t *syms = m->symtab.present ? macho_linkedit(im, m->symtab.off) : NULL;
     const char *strs = m->strtab.present ? (const char *)macho_linkedit(im, m->strtab.off) : NULL;
-    for (uint32_t i = 0; syms && strs && i < m->nsyms; i++) {
-        const uint8_t *n = syms + (size_t)i * 16;       /* struct nlist_64 */
-        uint32_t strx;
-        uint64_t value;
-        memcpy(&strx, n, 4);
-        memcpy(&value, n + 8, 8);
-        if ((n[4] & 0xef) != 0x0f || strx >= m->strtab.size)   /* N_EXT | N_SECT, not a stab */
-            continue;
-        size_t left = m->strtab.size - strx;
-        if (strnlen(strs + strx, left) < left && !strcmp(strs + strx, sym)) {
-            *e = (struct macho_export){ true, 0, value - m->base_vaddr, 0, 0, NULL };
+    if (!syms || !strs || i >= m->nsyms)
+        return false;
+    const uint8_t *n = syms + (size_t)i * 16;           /* struct nlist_64 */
+    uint32_t strx;
+    memcpy(&strx, n, 4);
+    memcpy(value, n + 8, 8);
+    if ((n[4] & 0xef) != 0x0f || strx >= m->strtab.size)   /* N_EXT | N_SECT, not a stab */
+        return false;
+    size_t left = m->strtab.size - strx;
+    *name = strs + strx;
+    return strnlen(*name, left) < left;
+}
+
+/* Without an export trie, the symbol table. */
+static bool symtab_find(const struct image *im, const char *sym, struct macho_export *e)
+{
+    const char *name;
+    uint64_t value;
+    for (uint32_t i = 0; i < im->macho->nsyms; i++)
+        if (macho_symbol(im, i, &name, &value) && !strcmp(name, sym)) {
+            *e = (struct macho_export){ true, 0, value - im->macho->base_vaddr, 0, 0, NULL };
             return true;
         }
-    }
     return false;
 }
 
