@@ -47,7 +47,7 @@ CFLAGS   ?= -O2 -g
 LIBCFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden
 ELF_LIBS := -lelf -lz -lpthread
 
-LIB_SRCS := $(wildcard loader/*.c) $(wildcard arch/*.c) $(wildcard arch/*/*.c)
+LIB_SRCS := $(wildcard loader/*/*.c) $(wildcard arch/*.c) $(wildcard arch/*/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
@@ -59,7 +59,7 @@ deps $(DEPS_STAMP):
 	@bash scripts/deps.sh
 	@mkdir -p $(BUILD) && touch $(DEPS_STAMP)
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h loader/*.h arch/*.h arch/*/*.h) | $(DEPS_STAMP)
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h loader/*/*.h arch/*.h arch/*/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(LIBCFLAGS) -c $< -o $@
 

@@ -5,7 +5,7 @@
  * type the loader knows (its name, what kind of work it needs, how its value is computed and
  * how wide the field is), the way an IFUNC resolver is called, and the instruction-cache flush.
  * Nothing here maps memory or looks up symbols: the generic relocation walk in
- * loader/elf_reloc.c decides S (the symbol's address), and this module computes and stores the
+ * loader/elf/elf_reloc.c decides S (the symbol's address), and this module computes and stores the
  * value. Because the modules are pure, every architecture's table is compiled into every build,
  * so its relocations are unit-tested on any host and the CLI can describe foreign objects.
  */

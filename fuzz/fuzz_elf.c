@@ -21,7 +21,7 @@
  * FUZZ_ELF_VERBOSE=1 in the environment prints each input's outcome (to triage a corpus).
  * Build and run: make fuzz FUZZ_SECONDS=60 (mk/extra.mk).
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <libelf.h>
 #include <stdio.h>

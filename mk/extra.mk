@@ -45,7 +45,7 @@ FUZZ_CFLAGS  := -O1 -g $(FUZZ_SAN)
 FUZZ_OBJDIR  := $(FUZZ_OUT)/obj
 FUZZ_BIN     := $(FUZZ_OUT)/fuzz_elf
 FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_OBJDIR)/%.o,$(LIB_SRCS))
-FUZZ_HDRS    := $(wildcard include/*.h loader/*.h arch/*.h)
+FUZZ_HDRS    := $(wildcard include/*.h loader/*/*.h arch/*.h)
 
 $(FUZZ_OBJDIR)/%.o: %.c $(FUZZ_HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -7,7 +7,7 @@
  *     through __cxa_atexit (the file imports it);
  *   - std::string / std::vector / std::map inside, results handed out as C strings;
  *   - exceptions thrown and caught inside the plugin (the unwinder finds the plugin's and
- *     libstdc++'s frames only because loader/eh_frame.c registered their .eh_frame);
+ *     libstdc++'s frames only because loader/elf/eh_frame.c registered their .eh_frame);
  *   - backtrace() from a plugin function: its frames are named by plugin_addr_info.
  * In a child process, tests/cxx_host.cpp (a C++ host linking libplugin.a): values returned by
  * value across the boundary, a plugin exception caught by the host, a host exception through a

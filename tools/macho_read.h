@@ -11,7 +11,7 @@
 #ifndef PLUGIN_TOOLS_MACHO_READ_H
 #define PLUGIN_TOOLS_MACHO_READ_H
 
-#include "macho.h"
+#include "macho/macho.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 # plugin-gdb.py — let stock gdb (>= 10) see the objects that libplugin loaded.
 #
 # The system loader tells gdb about its objects (r_debug); ours are invisible to that. libplugin
-# keeps its own list for debuggers (loader/debug.c): the global `plugin_debug` { version, count,
+# keeps its own list for debuggers (loader/core/debug.c): the global `plugin_debug` { version, count,
 # head, tail } whose entries are { next, path, base (load bias), from_memory, format, image },
 # and calls the empty function `plugin_debug_state` after every load, before initializers run.
 #

@@ -6,7 +6,7 @@
  *     adrp x0, _var@TLVPPAGE ; ldr x0, [x0, _var@TLVPPAGEOFF] ; ldr x16, [x0] ; blr x16
  * and assumes the call changes nothing but x0 (the result), x16 and x17: every other general
  * register, all SIMD registers and the flags stay live across it. So this getter saves them,
- * calls the C side (macho_tlv_address in loader/macho_tlv.c) and restores them.
+ * calls the C side (macho_tlv_address in loader/macho/macho_tlv.c) and restores them.
  */
 #include "arch.h"
 

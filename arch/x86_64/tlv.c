@@ -7,7 +7,7 @@
  * and assumes the call changes nothing but %rax: every other register, the vector registers
  * and the flags stay live across it. So this getter saves all of them (the vector state with
  * XSAVE, sized by CPUID for the features the OS enabled), calls the C side
- * (macho_tlv_address in loader/macho_tlv.c) and restores them.
+ * (macho_tlv_address in loader/macho/macho_tlv.c) and restores them.
  */
 #include "arch.h"
 

@@ -11,7 +11,7 @@
  *      their sections inside them;
  *   5. the linkedit data (fixups, export trie, symbol table): inside __LINKEDIT.
  */
-#include "macho.h"
+#include "macho/macho.h"
 
 #include <stdio.h>
 #include <stdlib.h>

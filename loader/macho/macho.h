@@ -9,7 +9,7 @@
 #ifndef PLUGIN_MACHO_H
 #define PLUGIN_MACHO_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 #define MH_MAGIC_64_LE   0xfeedfacfu   /* as read little-endian */
 #define MH_CIGAM_64_LE   0xcffaedfeu   /* a big-endian 64-bit Mach-O */

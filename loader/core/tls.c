@@ -9,7 +9,7 @@
  * thread_local) ran, newest first. glibc's own modules never come here: their numbers are
  * small, ours start at TLS_MODULE_BASE (see elf_tls.c).
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -7,11 +7,11 @@
  * every register the compiled code expects to survive, then calls macho_tlv_address) and set
  * key to the image's module number.
  *
- * The per-thread blocks are loader/tls.c's: a module's template is the initial contents
+ * The per-thread blocks are loader/core/tls.c's: a module's template is the initial contents
  * (__thread_data) followed by zeros (__thread_bss); __tlv_atexit registers C++ thread_local
  * destructors there.
  */
-#include "macho.h"
+#include "macho/macho.h"
 
 #include <string.h>
 
@@ -19,7 +19,7 @@ enum { S_THREAD_LOCAL_REGULAR_ = 0x11, S_THREAD_LOCAL_ZEROFILL_ = 0x12, S_THREAD
 
 struct tlv_desc {
     void *(*thunk)(struct tlv_desc *);
-    uint64_t key;               /* our module number (loader/tls.c) */
+    uint64_t key;               /* our module number (loader/core/tls.c) */
     uint64_t offset;
 };
 

@@ -21,8 +21,8 @@
  * format or with an offset outside the file is treated as empty, never an error: ld.so itself
  * ignores a cache it cannot use.
  */
-#include "internal.h"
-#include "ldcache.h"
+#include "core/internal.h"
+#include "core/ldcache.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  *   3. the plugin's dependency tree, breadth-first from the plugin (the local scope).
  * Not found: a weak reference is 0; a strong one is an error naming symbol, version and file.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

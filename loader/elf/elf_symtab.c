@@ -16,7 +16,7 @@
  *   - an unversioned reference takes an unversioned definition at once; otherwise the one
  *     non-hidden versioned definition (the default "@@" version) when there is exactly one.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

@@ -13,9 +13,9 @@
  * on the way that is for another CPU is skipped, as ld.so skips it. Objects are loaded
  * breadth-first, so the plugin's dependency tree is also its local symbol scope.
  */
-#include "internal.h"
-#include "ldcache.h"
-#include "macho.h"
+#include "core/internal.h"
+#include "core/ldcache.h"
+#include "macho/macho.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -8,7 +8,7 @@
  * relations between them (PT_LOADs ascending and disjoint, PT_DYNAMIC and PT_GNU_RELRO inside a
  * PT_LOAD). Nothing is mapped until all of it holds.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <gelf.h>
 #include <libelf.h>

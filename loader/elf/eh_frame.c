@@ -31,7 +31,7 @@
  *
  * Called with the load lock held (the lists below are only touched under it).
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  * final protections are shared with the ELF front end; SG_READ_ONLY segments (__DATA_CONST) are
  * made read-only once fixups are done, as RELRO is.
  */
-#include "macho.h"
+#include "macho/macho.h"
 
 #include <limits.h>
 #include <stdio.h>

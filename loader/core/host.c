@@ -9,7 +9,7 @@
  * Our own objects are kept in a list in load order. Both lists are only touched with the load
  * lock held (api.c), so nothing here locks.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <link.h>
 #include <stdlib.h>

@@ -14,9 +14,9 @@
  * One recursive lock serializes opens (an initializer may call plugin_open). Lookups take no
  * lock: a published image is never modified again.
  */
-#include "debug.h"
-#include "internal.h"
-#include "macho.h"
+#include "core/debug.h"
+#include "core/internal.h"
+#include "macho/macho.h"
 
 #include <errno.h>
 #include <libelf.h>

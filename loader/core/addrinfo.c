@@ -16,8 +16,8 @@
  * contains addr wins, else the nearest one below addr. Mach-O — the export trie's nearest export
  * at or below (macho_addr.c), named without its leading underscore, as plugin_lookup takes it.
  */
-#include "debug.h"
-#include "macho.h"
+#include "core/debug.h"
+#include "macho/macho.h"
 
 #include <link.h>
 #include <limits.h>

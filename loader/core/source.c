@@ -2,7 +2,7 @@
  * source.c — where an object's bytes come from: an open file descriptor or a caller's memory
  * buffer. Both give a size, so every read is range-checked against it in one place.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

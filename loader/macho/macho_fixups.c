@@ -14,7 +14,7 @@
  * Every place written must lie inside a writable segment of the image; every stream read is
  * bounded; a chain that leaves its page, an unknown opcode or pointer format is an error.
  */
-#include "macho.h"
+#include "macho/macho.h"
 
 #include <string.h>
 

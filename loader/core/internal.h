@@ -130,7 +130,7 @@ struct image {
     struct {                /* PT_TLS: the template of the object's thread-local block */
         uint64_t vaddr, filesz, memsz, align;
         bool present;
-        size_t id;          /* 1 + our module number (loader/tls.c), 0: not registered */
+        size_t id;          /* 1 + our module number (loader/core/tls.c), 0: not registered */
         size_t host_modid;  /* host objects: glibc's module id (dlpi_tls_modid), 0: none */
         intptr_t host_tpoff;/* host objects in static TLS: block address - thread pointer */
         bool host_static;

@@ -10,7 +10,7 @@
  * offset is checked, and at load time the whole trie is walked once with a visited mark per node,
  * so a trie that reaches a node twice (a cycle) is refused before any lookup can loop.
  */
-#include "macho.h"
+#include "macho/macho.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * printed: the library never writes to stderr on its own. Trace lines go to the caller's trace
  * callback, when it set one.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

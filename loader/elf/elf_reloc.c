@@ -12,8 +12,8 @@
  * relocations are done (glibc does the same for IRELATIVE), because a resolver is code of the
  * object and may read its own GOT.
  */
-#include "internal.h"
-#include "macho.h"
+#include "core/internal.h"
+#include "macho/macho.h"
 
 #include <stdlib.h>
 #include <string.h>

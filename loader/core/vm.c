@@ -12,7 +12,7 @@
  * Segments that are not writable get their final protection at once; writable ones stay
  * read-write, and RELRO turns read-only after relocation (vm_protect_image).
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <string.h>

@@ -10,8 +10,8 @@
  * Finalizers run at process exit (atexit), newest object first: DT_FINI_ARRAY in reverse order,
  * then DT_FINI.
  */
-#include "internal.h"
-#include "macho.h"
+#include "core/internal.h"
+#include "macho/macho.h"
 
 #include <stdlib.h>
 

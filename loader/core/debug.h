@@ -8,7 +8,7 @@
 #ifndef PLUGIN_DEBUG_H
 #define PLUGIN_DEBUG_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /*
  * The layout gdb reads (tools/plugin-gdb.py decodes it from raw memory, so it works without the

@@ -15,7 +15,7 @@
  * append-only: entries are written completely, then linked with a release store, so
  * plugin_addr_info reads it without the load lock. Appends happen under the load lock.
  */
-#include "debug.h"
+#include "core/debug.h"
 
 #include <stdlib.h>
 

@@ -1,7 +1,7 @@
 /*
  * elf_tls.c — thread-local storage of the ELF objects we load (PT_TLS).
  *
- * Each object with PT_TLS becomes one of our modules (loader/tls.c): every thread gets its own
+ * Each object with PT_TLS becomes one of our modules (loader/core/tls.c): every thread gets its own
  * block, made from the template on that thread's first access. Module numbers handed to code are
  * TLS_MODULE_BASE + n, so they can never be mistaken for glibc's (small, dense) module ids.
  *
@@ -17,7 +17,7 @@
  *     Only a module already in glibc's static TLS has a fixed offset; an object of ours that asks
  *     for it would need new static TLS, which is refused.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

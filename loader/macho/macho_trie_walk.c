@@ -7,8 +7,8 @@
  * every node reached once, every offset inside), and every read here is bounded again; a name
  * longer than the buffer is skipped, not truncated.
  */
-#include "debug.h"
-#include "macho.h"
+#include "core/debug.h"
+#include "macho/macho.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
  * x86-64 and aarch64 glibc rewrites some d_ptr values of the objects it loads into absolute
  * addresses, so for those a pointer that already lies inside the object is taken back to a vaddr.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
