@@ -46,6 +46,14 @@ const char *arch_machine_name(uint16_t machine, char *buf, size_t bufsz)
     }
 }
 
+uint32_t arch_relative_type(const struct arch *a)
+{
+    for (size_t i = 0; a && i < a->ntypes; i++)
+        if (a->types[i].kind == RK_RELATIVE)
+            return a->types[i].type;
+    return ARCH_NO_RELATIVE;
+}
+
 const struct reloc_type *arch_reloc_type(const struct arch *a, uint32_t type)
 {
     size_t lo = 0, hi = a->ntypes;

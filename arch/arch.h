@@ -79,6 +79,10 @@ const struct arch *arch_for_elf_machine(uint16_t machine);
  * for known machines; unknown ones are formatted into buf (at least 16 bytes). */
 const char *arch_machine_name(uint16_t machine, char *buf, size_t bufsz);
 
+/* The RELATIVE type of a (what DT_RELR entries stand for); ARCH_NO_RELATIVE when a is NULL. */
+#define ARCH_NO_RELATIVE UINT32_MAX
+uint32_t arch_relative_type(const struct arch *a);
+
 /* The description of a relocation type, or NULL when the type is unknown. */
 const struct reloc_type *arch_reloc_type(const struct arch *a, uint32_t type);
 

@@ -10,7 +10,7 @@
  * a process of its own, so a variable set, or a library loaded, in one test is gone in the next.
  */
 #include "helpers.h"
-#include "core/ldcache.h"
+#include "elf/ldcache.h"
 #include "plugin.h"
 
 #include <criterion/criterion.h>

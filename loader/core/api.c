@@ -2,12 +2,14 @@
  * api.c — plugin_open / plugin_lookup, and the steps of one open.
  *
  *   registry: the file's (st_dev, st_ino) already loaded (by us or by the system loader)? return it
- *   load_object: read + validate headers, map segments, decode the dynamic section
- *   deps_load_all: load DT_NEEDED breadth-first (each one through load_object)
- *   deps_check_versions: every needed symbol version is defined by its library
- *   elf_relocate_all: bind every relocation now
+ *   load_object: the front end that recognizes the file reads and validates its headers, the
+ *                core maps the segments, the front end decodes its tables (fmt->read, decode)
+ *   deps_load_all: load the dependencies breadth-first (each one through load_object)
+ *   bind_all: what must hold before binding (fmt->prepare: symbol versions), then every
+ *             relocation or fixup now, dependencies first (fmt->bind, bind_done)
  *   vm_protect_image: RELRO read-only, icache coherent
  *   registry_add + init_run: publish, then initializers (dependencies first)
+ * The core never looks inside a format: each step asks the image's front end (core/format.h).
  * Any failure before publishing undoes every step: all objects this open mapped are unmapped and
  * freed, the file descriptor is closed, nothing is registered.
  *
@@ -15,11 +17,9 @@
  * lock: a published image is never modified again.
  */
 #include "core/debug.h"
-#include "core/internal.h"
-#include "macho/macho.h"
+#include "core/format.h"
 
 #include <errno.h>
-#include <libelf.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,7 +30,6 @@
 
 static pthread_mutex_t load_lock;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static bool libelf_ok;
 
 static void global_init(void)
 {
@@ -39,7 +38,6 @@ static void global_init(void)
     pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&load_lock, &a);
     pthread_mutexattr_destroy(&a);
-    libelf_ok = elf_version(EV_CURRENT) != EV_NONE;
 }
 
 /* The directory of path, absolute, symlinks not resolved (glibc's $ORIGIN); NULL if unknown. */
@@ -65,16 +63,10 @@ void image_free(struct image *im)
 {
     if (!im)
         return;
-    elf_tls_forget(im);
+    if (im->fmt && im->fmt->release)
+        im->fmt->release(im);
     vm_unmap_image(im);
-    if (im->macho) {
-        macho_tlv_forget(im);
-        free(im->macho->inits);
-        macho_free(im->macho);
-        free(im->macho);
-    }
     free(im->segs);
-    free(im->versions);
     free(im->needed);
     free(im->path);
     free(im->origin);
@@ -95,6 +87,15 @@ int load_add_image(struct load *ld, struct image *im)
     return 0;
 }
 
+/* The front end whose recognize accepts s; none: the first one, whose reader says why not. */
+static const struct format *recognize(struct source *s)
+{
+    for (size_t i = 0; loader_formats[i]; i++)
+        if (loader_formats[i]->recognize(s))
+            return loader_formats[i];
+    return loader_formats[0];
+}
+
 struct image *load_object(struct load *ld, struct source *s, const char *path, struct diag *d)
 {
     struct image *im = calloc(1, sizeof *im);
@@ -110,15 +111,41 @@ struct image *load_object(struct load *ld, struct source *s, const char *path, s
     im->ino = s->ino;
     diag_trace(d, "%s: loading (%llu bytes%s)", path, (unsigned long long)s->size,
                im->from_memory ? ", from memory" : "");
-    bool ok = macho_sniff(s)
-                  ? !macho_read_image(im, s, d) && !vm_map_image(im, s, d) && !macho_decode(im, d)
-                  : !elf_read_headers(im, s, d) && !vm_map_image(im, s, d) && !elf_decode_dynamic(im, d) &&
-                        !elf_check_init_tables(im, d);
+    const struct format *fmt = recognize(s);
+    im->fmt = fmt;
+    bool ok = !fmt->read(im, s, d) && !vm_map_image(im, s, d) && !fmt->decode(im, d);
     if (!ok || load_add_image(ld, im)) {
         image_free(im);
         return NULL;
     }
     return im;
+}
+
+static size_t format_index(const struct format *fmt)
+{
+    size_t k = 0;
+    while (loader_formats[k] && loader_formats[k] != fmt)
+        k++;
+    return k;
+}
+
+/* Prepare every image, then bind them dependencies first (later in breadth-first order), then
+ * let each front end finish (IFUNC resolvers run once every image is bound). Each front end
+ * keeps its own state for this open; bind_done frees it, after a failure too. */
+static int bind_all(struct load *ld)
+{
+    void *state[FORMATS_MAX] = { NULL };
+    int rc = 0;
+    for (size_t i = 0; i < ld->nimages && !rc; i++)
+        rc = ld->images[i]->fmt->prepare ? ld->images[i]->fmt->prepare(ld, ld->images[i]) : 0;
+    for (size_t i = ld->nimages; i-- > 0 && !rc;)
+        rc = ld->images[i]->fmt->bind(ld, ld->images[i], &state[format_index(ld->images[i]->fmt)]);
+    for (size_t k = 0; loader_formats[k]; k++)
+        if (loader_formats[k]->bind_done && loader_formats[k]->bind_done(ld, state[k], rc == 0))
+            rc = -1;
+    for (size_t i = 0; i < ld->nimages && !rc; i++)
+        ld->images[i]->state = IMG_RELOCATED;
+    return rc;
 }
 
 static int protect_all(struct load *ld)
@@ -133,7 +160,7 @@ static struct image *load_tree(struct load *ld, struct source *s, const char *pa
 {
     struct image *root = load_object(ld, s, path, ld->d);
     source_close(s);                        /* the mappings keep the file; the fd is not needed */
-    if (!root || deps_load_all(ld) || deps_check_versions(ld) || elf_relocate_all(ld) || protect_all(ld)) {
+    if (!root || deps_load_all(ld) || bind_all(ld) || protect_all(ld)) {
         for (size_t i = ld->nimages; i-- > 0;)
             image_free(ld->images[i]);
         return NULL;
@@ -142,7 +169,9 @@ static struct image *load_tree(struct load *ld, struct source *s, const char *pa
         registry_add(ld->images[i]);
     debug_images_added(ld->images, ld->nimages);   /* debug.c: debuggers' list, plugin_addr_info */
     diag_trace(ld->d, "%s: relocated and protected; running initializers", path);
-    eh_frame_register_all(ld);                      /* unwind tables to libgcc's __register_frame */
+    for (size_t k = 0; loader_formats[k]; k++)     /* e.g. unwind tables to libgcc's __register_frame */
+        if (loader_formats[k]->ready)
+            loader_formats[k]->ready(ld);
     init_run(ld);
     return root;
 }
@@ -164,6 +193,7 @@ static plugin *open_locked(struct source *s, const char *path, const struct plug
     struct load ld = { .d = d, .opts = opts, .static_host = host_is_static() };
     struct image *root = load_tree(&ld, s, path);
     free(ld.images);
+    free(ld.loaded_by);
     free(ld.scope);
     return (plugin *)root;
 }
@@ -227,10 +257,6 @@ PLUGIN_API plugin *plugin_open_with(const char *path, const struct plugin_option
         diag_fail_raw(&d, PLUGIN_ERR_IO, "plugin: empty path");
         return finish(NULL, &mine, err);
     }
-    if (!libelf_ok) {
-        diag_fail(&d, PLUGIN_ERR_UNSUPPORTED, path, "libelf version mismatch");
-        return finish(NULL, &mine, err);
-    }
     plugin *have = find_loaded(path, &d);
     if (have)
         return finish(have, &mine, err);
@@ -257,60 +283,22 @@ PLUGIN_API plugin *plugin_open_memory(const void *image, size_t size, const char
         diag_fail(&d, PLUGIN_ERR_FORMAT, name, "empty memory image");
         return finish(NULL, &mine, err);
     }
-    if (!libelf_ok) {
-        diag_fail(&d, PLUGIN_ERR_UNSUPPORTED, name, "libelf version mismatch");
-        return finish(NULL, &mine, err);
-    }
     source_open_memory(&s, image, size, name);
     return finish(open_source(&s, name, opts, &d), &mine, err);
 }
 
-/* plugin_lookup (version NULL) and plugin_lookup_version. A version lookup is dlvsym's: the
- * definition whose version is exactly that name, hidden ("@") versions included (glibc's _dl_vsym
- * asks with a hidden version, so a definition without a version name does not match; an object
- * without any version information matches on the name alone, as in glibc). version NULL is
- * plugin_lookup. Mach-O has no versions: "" is plugin_lookup too, any other version NOT_FOUND. */
+/* plugin_lookup (version NULL) and plugin_lookup_version: the image's front end answers. */
 static void *lookup(plugin *p, const char *name, const char *version, plugin_error *err)
 {
     plugin_error mine = { PLUGIN_OK, "" };
     struct diag d = { &mine, NULL, NULL };
     const struct image *im = (const struct image *)p;
     void *addr = NULL;
-    if (!im || !name) {
+    if (!im || !name)
         diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: lookup of %s%s%s in %s", name ? "\"" : "",
                       name ? name : "a NULL name", name ? "\"" : "", im ? image_name(im) : "a NULL handle");
-        goto out;
-    }
-    if (im->macho && version && version[0]) {
-        diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s@%s\" not found in plugin \"%s\": "
-                      "Mach-O symbols have no versions", name, version, image_name(im));
-        goto out;
-    }
-    if (im->macho) {
-        addr = macho_lookup(im, name, &d);
-        goto out;
-    }
-    struct version want = { version, NULL, true, false };
-    struct sym_query q;
-    sym_query_init(&q, name, version ? &want : NULL);
-    q.newest = true;
-    const Elf64_Sym *s = im->symtab ? elf_find_symbol(im, &q) : NULL;
-    if (!s) {
-        diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s%s%s\" not found in plugin \"%s\"", name,
-                      version ? "@" : "", version ? version : "", image_name(im));
-        goto out;
-    }
-    if (ELF64_ST_TYPE(s->st_info) == STT_TLS) {                 /* this thread's copy */
-        if (!(addr = elf_tls_symbol_address(im, s)))
-            diag_fail_raw(&d, PLUGIN_ERR_UNSUPPORTED, "plugin: symbol \"%s\" in \"%s\" is thread-local in an object "
-                          "the system loader has; only our objects' thread-locals are served", name, image_name(im));
-        goto out;
-    }
-    uint64_t a = elf_symbol_addr(im, s);
-    if (ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
-        a = im->arch->call_ifunc(a);
-    addr = (void *)(uintptr_t)a;
-out:
+    else
+        addr = im->fmt->lookup(im, name, version, &d);
     if (err)
         *err = mine;
     return addr;

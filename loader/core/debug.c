@@ -16,6 +16,7 @@
  * plugin_addr_info reads it without the load lock. Appends happen under the load lock.
  */
 #include "core/debug.h"
+#include "core/format.h"
 
 #include <stdlib.h>
 
@@ -39,7 +40,7 @@ void debug_images_added(struct image *const *images, size_t n)
         e->path = real ? real : images[i]->path;
         e->base = images[i]->bias;
         e->from_memory = images[i]->from_memory;
-        e->format = images[i]->macho ? PLUGIN_DEBUG_MACHO : PLUGIN_DEBUG_ELF;
+        e->format = images[i]->fmt->debug_kind;
         e->image = images[i];
         if (plugin_debug.tail)
             __atomic_store_n(&plugin_debug.tail->next, e, __ATOMIC_RELEASE);

@@ -43,10 +43,4 @@ void debug_images_added(struct image *const *images, size_t n);
 const struct plugin_debug_image *debug_first(void);
 const struct plugin_debug_image *debug_next(const struct plugin_debug_image *e);
 
-/* macho_trie_walk.c: call visit(ctx, name, export) for every export of a checked trie (names
- * with their leading underscore); stops at the first non-zero visit. -1 on a malformed trie. */
-struct macho_export;
-int macho_trie_walk(const uint8_t *trie, size_t size,
-                    int (*visit)(void *ctx, const char *name, const struct macho_export *e), void *ctx);
-
 #endif /* PLUGIN_DEBUG_H */

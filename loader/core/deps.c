@@ -1,6 +1,11 @@
 /*
- * deps.c — find and load the libraries an object needs (DT_NEEDED), then check that each one
- * defines the symbol versions the object was linked against (DT_VERNEED).
+ * deps.c — load the objects an object needs, breadth-first, and build the plugin's local scope.
+ *
+ * Each front end names its object's dependencies and searches for them its own way (ELF:
+ * elf/elf_deps.c, ld.so's order; Mach-O: @rpath and @loader_path); what is common is here: the
+ * breadth-first walk over the images of this open (which grows while it is walked), who loaded
+ * whom (the RPATH chain), reuse of an object already loaded (same file, or same name), and
+ * trying one candidate path. The summary of ld.so's search order that ELF uses:
  *
  * For a name without '/', in ld.so's order (see plugin.h and search_all below):
  *   an object the process already has with that soname or file name (host or ours), reused;
@@ -13,9 +18,7 @@
  * on the way that is for another CPU is skipped, as ld.so skips it. Objects are loaded
  * breadth-first, so the plugin's dependency tree is also its local symbol scope.
  */
-#include "core/internal.h"
-#include "core/ldcache.h"
-#include "macho/macho.h"
+#include "core/format.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,20 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if defined(__x86_64__)
-#define MULTIARCH "x86_64-linux-gnu"
-#define PLATFORM "x86_64"
-#elif defined(__aarch64__)
-#define MULTIARCH "aarch64-linux-gnu"
-#define PLATFORM "aarch64"
-#endif
-
-static const char *const system_dirs[] = {
-    "/lib/" MULTIARCH, "/usr/lib/" MULTIARCH, "/lib64", "/usr/lib64", "/lib", "/usr/lib", NULL,
-};
-
 /* The C runtime: in a -static host these are part of the executable, not files to load. */
-static bool is_c_runtime(const char *name)
+bool deps_is_c_runtime(const char *name)
 {
     static const char *const names[] = {
         "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
@@ -53,6 +44,8 @@ static bool is_c_runtime(const char *name)
 
 static struct image *new_image_named(struct load *ld, const char *name)
 {
+    if (!name)
+        return NULL;
     for (size_t i = 0; i < ld->nimages; i++) {
         const struct image *im = ld->images[i];
         const char *slash = strrchr(im->path, '/');
@@ -99,238 +92,25 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
     return 1;
 }
 
-/* The value of a dynamic string token, for the object im: $ORIGIN, $LIB, $PLATFORM (glibc's
- * DSTs). NULL: unknown token, or no value (a memory image has no $ORIGIN). */
-static const char *dst_value(const char *origin, const char *tok, size_t len)
+struct image *deps_find_loaded(struct load *ld, const char *name)
 {
-    if (len == 6 && !strncmp(tok, "ORIGIN", 6))
-        return origin;
-    if (len == 3 && !strncmp(tok, "LIB", 3))
-        return "lib/" MULTIARCH;                /* Debian's multiarch $LIB, as its ld.so has it */
-    if (len == 8 && !strncmp(tok, "PLATFORM", 8))
-        return PLATFORM;
-    return NULL;
-}
-
-/* Expand the tokens of one path element into buf ($X, where the name ends at a character that
- * cannot be part of a name, or ${X}); false when the element must be skipped: an unknown token or
- * one without a value (as ld.so drops such an element), an element that is empty or relative
- * after expansion (the current directory is never searched), or one too long. */
-static bool expand_dir(const char *origin, const char *el, size_t len, char *buf, size_t bufsz)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        const char *src = el + i;
-        size_t m = 1, used = 1;
-        if (el[i] == '$') {
-            size_t nb = i + 1, ne;
-            bool curly = nb < len && el[nb] == '{';
-            if (curly) {
-                nb++;
-                for (ne = nb; ne < len && el[ne] != '}'; ne++)
-                    ;
-                if (ne == len)
-                    return false;               /* "${" without "}" */
-                used = ne + 1 - i;
-            } else {
-                for (ne = nb; ne < len && (el[ne] == '_' || (el[ne] >= 'a' && el[ne] <= 'z') ||
-                                           (el[ne] >= 'A' && el[ne] <= 'Z') || (el[ne] >= '0' && el[ne] <= '9'));
-                     ne++)
-                    ;
-                used = ne - i;
-            }
-            if (!(src = dst_value(origin, el + nb, ne - nb)))
-                return false;
-            m = strlen(src);
-        }
-        if (n + m >= bufsz)
-            return false;
-        memcpy(buf + n, src, m);
-        n += m;
-        i += used;
-    }
-    buf[n] = '\0';
-    return n > 0 && buf[0] == '/';
-}
-
-/* Search a list of directories separated by any of seps; $ORIGIN is origin. */
-static int search_list(struct load *ld, const char *origin, const char *list, const char *seps,
-                       const char *name, const char *via, struct image **out)
-{
-    for (const char *p = list; p && *p;) {
-        size_t len = strcspn(p, seps);
-        char dir[PATH_MAX], path[PATH_MAX];
-        if (len && expand_dir(origin, p, len, dir, sizeof dir) &&
-            (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) < sizeof path) {
-            int r = deps_try_path(ld, path, via, out);
-            if (r)
-                return r;
-        }
-        p = p[len] ? p + len + 1 : NULL;
-    }
-    return 0;
-}
-
-/* Who caused each image of this open to be loaded (glibc's l_loader): index into ld->images,
- * or SIZE_MAX for the root. Kept here, beside the load, for the RPATH chain. */
-struct loaders {
-    size_t *of;
-    size_t n, cap;
-};
-
-static const char *image_rpath(const struct image *im)
-{
-    if (im->macho || dyn_has(im, DT_RUNPATH) || !dyn_has(im, DT_RPATH))
-        return NULL;                            /* RUNPATH present: RPATH is ignored (glibc) */
-    return image_str(im, im->dyn[DT_RPATH]);
-}
-
-/* The directory of the running executable, for $ORIGIN in its RPATH and in LD_LIBRARY_PATH. */
-static const char *exe_origin(void)
-{
-    static char dir[PATH_MAX];
-    static bool done;
-    if (!done) {
-        done = true;
-        ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-        dir[n > 0 ? n : 0] = '\0';
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *(slash == dir ? slash + 1 : slash) = '\0';
-        else
-            dir[0] = '\0';
-    }
-    return dir[0] ? dir : NULL;
-}
-
-/* LD_LIBRARY_PATH, unless the options turn it off or the process runs set-user/group-ID
- * (AT_SECURE), where ld.so ignores it too. Read at each open (glibc reads it once at startup). */
-static const char *library_path(const struct load *ld)
-{
-    if (ld->opts && (ld->opts->flags & PLUGIN_NO_LD_LIBRARY_PATH))
-        return NULL;
-    if (getauxval(AT_SECURE))
-        return NULL;
-    return getenv("LD_LIBRARY_PATH");
-}
-
-/* ld.so's order (glibc _dl_map_object), for the object at index idx needing name:
- *   1. DT_RPATH of the needing object, then of the object that loaded it, and so on up to the
- *      root of this open, then of the executable — only when the needing object has no
- *      DT_RUNPATH; an object of the chain that has DT_RUNPATH contributes no RPATH;
- *   2. LD_LIBRARY_PATH (':' or ';' separated; $ORIGIN there is the executable's directory);
- *   3. the options' search_paths ($ORIGIN: the needing object's directory);
- *   4. DT_RUNPATH of the needing object;
- *   5. the ld.so cache, then 6. the system directories — both skipped for an object linked with
- *      -z nodefaultlib (DF_1_NODEFLIB). */
-static int search_all(struct load *ld, const struct loaders *lo, size_t idx, const char *name,
-                      struct image **out)
-{
-    struct image *im = ld->images[idx];
-    bool has_runpath = dyn_has(im, DT_RUNPATH) && !im->macho;
-    int r = 0;
-    if (!has_runpath) {
-        for (size_t i = idx, steps = 0; i != SIZE_MAX && steps <= ld->nimages; i = lo->of[i], steps++) {
-            const char *rp = image_rpath(ld->images[i]);
-            if (rp && (r = search_list(ld, ld->images[i]->origin, rp, ":", name,
-                                       i == idx ? "DT_RPATH" : "DT_RPATH of a loading object", out)))
-                return r;
-        }
-        size_t nh;
-        struct image **hosts = host_images(&nh);
-        const char *exe_rp = nh && hosts[0]->dynamic ? image_rpath(hosts[0]) : NULL;
-        if (exe_rp && (r = search_list(ld, exe_origin(), exe_rp, ":", name, "DT_RPATH of the executable", out)))
-            return r;
-    }
-    const char *llp = library_path(ld);
-    if (llp && (r = search_list(ld, exe_origin(), llp, ":;", name, "LD_LIBRARY_PATH", out)))
-        return r;
-    const char *const *sp = ld->opts ? ld->opts->search_paths : NULL;
-    for (size_t i = 0; sp && sp[i]; i++)
-        if (sp[i][0] == '/' && (r = search_list(ld, im->origin, sp[i], ":", name, "search_paths", out)))
-            return r;
-    if (has_runpath) {
-        const char *runpath = image_str(im, im->dyn[DT_RUNPATH]);
-        if (runpath && (r = search_list(ld, im->origin, runpath, ":", name, "DT_RUNPATH", out)))
-            return r;
-    }
-    if (!im->macho && dyn_has(im, DYN_FLAGS_1) && (im->dyn[DYN_FLAGS_1] & DF_1_NODEFLIB))
-        return 0;
-    const char *cached = ldcache_lookup(name);
-    if (cached && (r = deps_try_path(ld, cached, "ld.so cache", out)))
-        return r;
-    for (size_t i = 0; system_dirs[i]; i++)
-        if ((r = search_list(ld, NULL, system_dirs[i], ":", name, "system directory", out)))
-            return r;
-    return 0;
-}
-
-static int find_needed(struct load *ld, const struct loaders *lo, size_t idx, const char *name,
-                       struct image **out)
-{
-    struct image *im = ld->images[idx];
-    *out = NULL;
-    if (ld->static_host && is_c_runtime(name)) {
-        diag_trace(ld->d, "%s: needs %s: provided by the (static) host", im->path, name);
-        return 0;
-    }
-    diag_trace(ld->d, "%s: needs %s", im->path, name);
-    if (strchr(name, '/')) {
-        int r = deps_try_path(ld, name, "DT_NEEDED path", out);
-        return r == 1 ? 0 : r < 0 ? -1
-               : diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found", name);
-    }
-    if ((*out = new_image_named(ld, name)) || (*out = registry_find_name(name))) {
-        diag_trace(ld->d, "  %s is already in the process: %s", name, image_name(*out));
-        return 0;
-    }
-    int r = search_all(ld, lo, idx, name, out);
-    if (r < 0)
-        return -1;
-    if (r == 0)
-        return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
-                         "needed library %s not found (searched RPATH, LD_LIBRARY_PATH, search_paths, RUNPATH, "
-                         "the ld.so cache, system directories)",
-                         name);
-    return 0;
+    struct image *im = new_image_named(ld, name);
+    return im ? im : registry_find_name(name);
 }
 
 /* Record that the images added since the last call were loaded because of image idx. */
-static int note_loader(struct load *ld, struct loaders *lo, size_t idx)
+static int note_loader(struct load *ld, size_t *noted, size_t *cap, size_t idx)
 {
-    if (ld->nimages > lo->cap) {
-        size_t cap = ld->nimages * 2;
-        size_t *g = realloc(lo->of, cap * sizeof *g);
+    if (ld->nimages > *cap) {
+        size_t ncap = ld->nimages * 2;
+        size_t *g = realloc(ld->loaded_by, ncap * sizeof *g);
         if (!g)
             return diag_fail(ld->d, PLUGIN_ERR_NOMEM, ld->images[idx]->path, "out of memory");
-        lo->of = g;
-        lo->cap = cap;
+        ld->loaded_by = g;
+        *cap = ncap;
     }
-    for (; lo->n < ld->nimages; lo->n++)
-        lo->of[lo->n] = lo->n == 0 ? SIZE_MAX : idx;
-    return 0;
-}
-
-static int load_needed_of(struct load *ld, struct loaders *lo, size_t idx)
-{
-    struct image *im = ld->images[idx];
-    size_t n = 0;
-    for (size_t i = 0; i < im->ndynamic && im->dynamic[i].d_tag != DT_NULL; i++)
-        n += im->dynamic[i].d_tag == DT_NEEDED;
-    if (!n)
-        return 0;
-    if (!(im->needed = calloc(n, sizeof *im->needed)))
-        return diag_fail(ld->d, PLUGIN_ERR_NOMEM, im->path, "out of memory");
-    for (size_t i = 0; i < im->ndynamic && im->dynamic[i].d_tag != DT_NULL; i++) {
-        if (im->dynamic[i].d_tag != DT_NEEDED)
-            continue;
-        const char *name = image_str(im, im->dynamic[i].d_un.d_val);
-        if (!name || !name[0])
-            return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "DT_NEEDED entry %zu has a bad name offset", i);
-        if (find_needed(ld, lo, idx, name, &im->needed[im->nneeded]) || note_loader(ld, lo, idx))
-            return -1;
-        im->nneeded++;
-    }
+    for (; *noted < ld->nimages; (*noted)++)
+        ld->loaded_by[*noted] = *noted == 0 ? SIZE_MAX : idx;
     return 0;
 }
 
@@ -368,118 +148,11 @@ static int build_scope(struct load *ld)
 
 int deps_load_all(struct load *ld)
 {
-    struct loaders lo = { NULL, 0, 0 };
-    int r = note_loader(ld, &lo, 0);
+    size_t noted = 0, cap = 0;
+    int r = note_loader(ld, &noted, &cap, 0);
     for (size_t i = 0; !r && i < ld->nimages; i++) {    /* grows while we walk: breadth-first */
         struct image *im = ld->images[i];
-        r = im->macho ? macho_load_deps(ld, im) || note_loader(ld, &lo, i) : load_needed_of(ld, &lo, i);
+        r = (im->fmt->load_deps && im->fmt->load_deps(ld, i)) || note_loader(ld, &noted, &cap, i);
     }
-    free(lo.of);
     return r ? -1 : build_scope(ld);
-}
-
-/*
- * Versions, as glibc's _dl_check_map_versions checks them, for every object this open loaded:
- * each DT_VERNEED entry names a file (vn_file) and versions it must define.
- *   - The file is found among the object's dependencies, else among the objects of this open and
- *     of the process (by soname or file name); none: PLUGIN_ERR_DEPENDENCY ("missing soname in
- *     version dependency"), except for the C runtime in a -static host, which provides it.
- *   - A file without DT_VERDEF defines no versions and satisfies every requirement (glibc only
- *     warns, "no version information available").
- *   - Otherwise each required version must be one of its DT_VERDEF names — the base version
- *     (VER_FLG_BASE, the soname) included — unless the requirement has VER_FLG_WEAK, which makes
- *     a missing version harmless (the symbols of that version then stay unresolved, and only
- *     weak references to them may load).
- * Both tables were bounds-checked when the objects were decoded; the walks here take the same
- * steps and check again.
- */
-static bool defines_version(const struct image *dep, const char *name)
-{
-    uint64_t va = dep->dyn[DYN_VERDEF], n = dep->dyn[DYN_VERDEFNUM];
-    for (uint64_t k = 0; k < n && k < 65536; k++) {
-        if (!image_table_ok(dep, va, sizeof(Elf64_Verdef), 4))
-            return false;
-        const Elf64_Verdef *vd = image_addr(dep, va);
-        if (!image_table_ok(dep, va + vd->vd_aux, sizeof(Elf64_Verdaux), 4))
-            return false;
-        const Elf64_Verdaux *aux = image_addr(dep, va + vd->vd_aux);
-        const char *have = image_str(dep, aux->vda_name);
-        if (have && strcmp(have, name) == 0)
-            return true;
-        if (!vd->vd_next)
-            break;
-        va += vd->vd_next;
-    }
-    return false;
-}
-
-static bool is_named(const struct image *im, const char *name)
-{
-    const char *slash = strrchr(im->path, '/');
-    return (im->soname && !strcmp(im->soname, name)) || (slash && !strcmp(slash + 1, name)) ||
-           !strcmp(im->path, name);
-}
-
-/* The object a DT_VERNEED entry refers to, or NULL. */
-static const struct image *version_provider(struct load *ld, const struct image *im, const char *file)
-{
-    for (size_t j = 0; j < im->nneeded; j++)
-        if (im->needed[j] && is_named(im->needed[j], file))
-            return im->needed[j];
-    for (size_t j = 0; j < ld->nimages; j++)
-        if (is_named(ld->images[j], file))
-            return ld->images[j];
-    return registry_find_name(file);
-}
-
-static int check_image_versions(struct load *ld, struct image *im)
-{
-    if (im->macho || !dyn_has(im, DYN_VERNEED))
-        return 0;                               /* Mach-O has no symbol versions */
-    uint64_t va = im->dyn[DYN_VERNEED], n = im->dyn[DYN_VERNEEDNUM];
-    for (uint64_t k = 0; k < n && k < 65536; k++) {
-        const Elf64_Verneed *vn = image_addr(im, va);
-        const char *file = image_table_ok(im, va, sizeof *vn, 4) ? image_str(im, vn->vn_file) : NULL;
-        if (!file)
-            return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "DT_VERNEED entry %llu is malformed",
-                             (unsigned long long)k);
-        const struct image *dep = version_provider(ld, im, file);
-        if (!dep && !(ld->static_host && is_c_runtime(file)))
-            return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
-                             "missing soname %s in version dependency (DT_VERNEED names a library not loaded)", file);
-        bool check = dep && !dep->macho && dyn_has(dep, DYN_VERDEF);
-        if (dep && !check)
-            diag_trace(ld->d, "%s: %s has no version information: versions it should define are not checked",
-                       im->path, image_name(dep));
-        uint64_t ava = va + vn->vn_aux;
-        for (uint32_t j = 0; check && j < vn->vn_cnt; j++) {
-            const Elf64_Vernaux *a = image_addr(im, ava);
-            const char *v = image_table_ok(im, ava, sizeof *a, 4) ? image_str(im, a->vna_name) : NULL;
-            if (!v)
-                return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "DT_VERNEED entry %llu aux %u is malformed",
-                                 (unsigned long long)k, j);
-            if (!defines_version(dep, v)) {
-                if (!(a->vna_flags & VER_FLG_WEAK))
-                    return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "version %s not found in %s (%s)",
-                                     v, file, image_name(dep));
-                diag_trace(ld->d, "%s: weak version %s not found in %s (%s): allowed (VER_FLG_WEAK)", im->path, v,
-                           file, image_name(dep));
-            }
-            if (!a->vna_next)
-                break;
-            ava += a->vna_next;
-        }
-        if (!vn->vn_next)
-            break;
-        va += vn->vn_next;
-    }
-    return 0;
-}
-
-int deps_check_versions(struct load *ld)
-{
-    for (size_t i = 0; i < ld->nimages; i++)
-        if (check_image_versions(ld, ld->images[i]))
-            return -1;
-    return 0;
 }

@@ -2,9 +2,10 @@
  * internal.h — the loader's shared vocabulary.
  *
  * struct image is one object in the process: either one we mapped ourselves (a plugin or one of
- * its dependencies) or one the system loader already had (found with dl_iterate_phdr; a "host"
- * image). Both kinds are read through the same decoded dynamic table, so symbol lookup does not
- * care who mapped the object.
+ * its dependencies) or one the system loader already had (a "host" image). The core knows what
+ * every format has: segments to map, a span, dependencies, a state. What only one format has
+ * (ELF's dynamic table, Mach-O's load commands) is that front end's: im->fmt says which front end
+ * the image belongs to, im->fmt_data holds its description (core/format.h).
  *
  * struct diag carries the caller's plugin_error and trace callback down every call, so no
  * module keeps error state in globals. struct load is one plugin_open in progress: the images
@@ -19,7 +20,6 @@
 #include "arch.h"
 #include "plugin.h"
 
-#include <elf.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,41 +79,38 @@ int source_read(struct source *s, uint64_t off, void *out, size_t len, struct di
 
 /* ---- a loaded object ---------------------------------------------------------------------- */
 
+/* Segment permissions (the values of ELF's PF_R, PF_W, PF_X; Mach-O's are translated). */
+#define SEG_R 4u
+#define SEG_W 2u
+#define SEG_X 1u
+
 struct segment {
-    uint64_t vaddr, memsz, offset, filesz;
-    uint32_t flags;         /* PF_R | PF_W | PF_X */
+    uint64_t vaddr, memsz, offset, filesz;  /* offset: in the file (Mach-O: in the slice) */
+    uint32_t flags;         /* SEG_R | SEG_W | SEG_X */
     bool ro_after;          /* made read-only once fixups are done (Mach-O SG_READ_ONLY) */
 };
 
-/* Tags kept by the decoded dynamic table: the standard ones by value, the GNU ones after. */
-enum {
-    DYN_GNU_HASH = 38 /* DT_RELRENT + 1 */, DYN_VERSYM, DYN_VERDEF, DYN_VERDEFNUM, DYN_VERNEED, DYN_VERNEEDNUM,
-    DYN_FLAGS_1, DYN_COUNT
-};
-
-struct version {            /* one version index of an object (glibc's r_found_version) */
+struct version {            /* one version of a symbol (glibc's r_found_version); Mach-O has none */
     const char *name;       /* NULL: index without a name (0 local, 1 global) */
     const char *file;       /* for needed versions: the library that must define it */
     bool hidden;
     bool weak;              /* VER_FLG_WEAK: a missing version is not an error */
 };
 
-struct gnu_hash {
-    uint32_t nbuckets, symoffset, bloom_size, bloom_shift;
-    const uint64_t *bloom;
-    const uint32_t *buckets, *chain;
-};
-
 enum image_state { IMG_MAPPED, IMG_RELOCATED, IMG_INITIALIZING, IMG_READY };
+
+struct format;
 
 struct image {
     char *path;             /* as opened or as found; owned */
-    char *origin;           /* directory for $ORIGIN, owned; NULL when unknown */
-    const char *soname;     /* in strtab, or NULL */
+    char *origin;           /* directory for $ORIGIN / @loader_path, owned; NULL when unknown */
+    const char *soname;     /* the name the object gives itself (DT_SONAME, LC_ID_DYLIB), or NULL */
+    const struct format *fmt;   /* its front end (core/format.h) */
+    void *fmt_data;         /* the front end's description of the object (owned by the front end) */
     bool is_host;           /* mapped by the system loader, not by us */
-    struct macho *macho;    /* a Mach-O object: its front end's data (owned); NULL for ELF */
     bool from_memory;
     bool has_id;
+    bool symbolic;          /* looks at itself first when binding (ELF DT_SYMBOLIC) */
     dev_t dev;
     ino_t ino;
     const struct arch *arch;
@@ -122,39 +119,15 @@ struct image {
     uintptr_t bias;         /* memory address = bias + vaddr */
     void *map_base;         /* our reservation (NULL for host images) */
     size_t map_len;
+    const uint8_t *file_view;   /* described, not mapped: the file's bytes (image_addr reads them) */
     struct segment *segs;
     size_t nsegs;
-    uint64_t relro_vaddr, relro_memsz;
-    uint64_t lo, hi;        /* vaddr span of the PT_LOADs */
-    uint64_t align;         /* largest PT_LOAD p_align */
-    struct {                /* PT_TLS: the template of the object's thread-local block */
-        uint64_t vaddr, filesz, memsz, align;
-        bool present;
-        size_t id;          /* 1 + our module number (loader/core/tls.c), 0: not registered */
-        size_t host_modid;  /* host objects: glibc's module id (dlpi_tls_modid), 0: none */
-        intptr_t host_tpoff;/* host objects in static TLS: block address - thread pointer */
-        bool host_static;
-    } tls;
+    uint64_t relro_vaddr, relro_memsz;  /* made read-only after binding (PT_GNU_RELRO) */
+    uint64_t lo, hi;        /* vaddr span of the segments */
+    uint64_t base_vaddr;    /* vaddr of the object's first byte (its header): ELF 0, Mach-O __TEXT */
+    uint64_t align;         /* largest segment alignment */
 
-    const Elf64_Dyn *dynamic;
-    size_t ndynamic;
-    uint64_t dyn[DYN_COUNT];
-    uint64_t dyn_present;   /* bit i set when dyn[i] was given */
-
-    const char *strtab;
-    uint64_t strsz;
-    const Elf64_Sym *symtab;
-    uint32_t nsyms;         /* symbols covered by the hash tables (lookups) */
-    uint32_t nsyms_max;     /* symbols a relocation may name (the table's extent in memory) */
-    struct gnu_hash gnu;
-    const uint32_t *sysv_buckets, *sysv_chain;
-    uint32_t sysv_nbucket;
-    const uint16_t *versym;
-    struct version *versions;
-    uint32_t nversions;
-    bool symbolic;          /* DT_SYMBOLIC or DF_SYMBOLIC */
-
-    struct image **needed;  /* DT_NEEDED, resolved (NULL entries: provided by the host) */
+    struct image **needed;  /* dependencies, resolved (NULL entries: provided by the host) */
     size_t nneeded;
 
     struct image *next;     /* registry: our images in load order */
@@ -163,12 +136,13 @@ struct image {
     const void *host_key;   /* host images: dlpi_phdr, which identifies the object */
 };
 
-static inline bool dyn_has(const struct image *im, int tag)
-{
-    return (im->dyn_present >> tag) & 1;
-}
+/* Where vaddr is in memory: the mapping, or for an image described from its file (file_view),
+ * the file's byte that the segment holding vaddr maps there (image_range_ok checked it). */
+void *image_file_addr(const struct image *im, uint64_t vaddr);
 static inline void *image_addr(const struct image *im, uint64_t vaddr)
 {
+    if (__builtin_expect(im->file_view != NULL, 0))
+        return image_file_addr(im, vaddr);
     return (void *)(im->bias + (uintptr_t)vaddr);
 }
 /* What a range of an object's memory must be, for image_range_ok. */
@@ -186,8 +160,10 @@ static inline bool image_table_ok(const struct image *im, uint64_t vaddr, uint64
 {
     return (vaddr & (align - 1)) == 0 && image_range_ok(im, vaddr, len, RANGE_TABLE);
 }
-/* A string of the dynamic string table, or NULL when off is out of range. */
-const char *image_str(const struct image *im, uint64_t off);
+/* addr (as an integer) lies in one of im's segments. */
+bool image_contains(const struct image *im, uintptr_t addr);
+/* addrinfo.c: a name spelled for plugin_addr_info, kept for the life of the process. */
+const char *addrinfo_intern(const struct image *im, uintptr_t addr, const char *name);
 /* The name used in messages: path, or "the main program". */
 const char *image_name(const struct image *im);
 
@@ -200,29 +176,6 @@ int vm_protect_image(struct image *im, struct diag *d);
 size_t vm_page_size(void);
 int vm_prot_of(uint32_t pflags);
 
-/* ---- ELF front end ------------------------------------------------------------------------ */
-
-/* Validate the ELF header and program headers of s; fill im's segments, span and RELRO. */
-int elf_read_headers(struct image *im, struct source *s, struct diag *d);
-/* Decode PT_DYNAMIC (already mapped) into im->dyn; set up strings, symbols, hashes, versions. */
-int elf_decode_dynamic(struct image *im, struct diag *d);
-/* The same for an object the system loader mapped (pointers may already be relocated). */
-int elf_decode_host_dynamic(struct image *im, struct diag *d);
-
-/* Hashes of one name, computed once per lookup. */
-struct sym_query {
-    const char *name;
-    uint32_t gnu_hash, sysv_hash;
-    bool have_sysv;
-    const struct version *version; /* required version, or NULL */
-    bool newest;                    /* plugin_lookup: unversioned asks for the default version */
-};
-void sym_query_init(struct sym_query *q, const char *name, const struct version *v);
-/* The defining symbol for q in im, or NULL. */
-const Elf64_Sym *elf_find_symbol(const struct image *im, struct sym_query *q);
-/* Address of a defined symbol of im (IFUNC not resolved). */
-uint64_t elf_symbol_addr(const struct image *im, const Elf64_Sym *sym);
-
 /* ---- one open in progress ----------------------------------------------------------------- */
 
 struct load {
@@ -230,30 +183,35 @@ struct load {
     const struct plugin_options *opts;
     struct image **images;  /* created by this open, in BFS order; images[0] is the root */
     size_t nimages, cap;
+    size_t *loaded_by;      /* loaded_by[i]: the index of the image that needed images[i] (root: SIZE_MAX) */
     struct image **scope;   /* the root's dependency tree, breadth-first (local scope) */
     size_t nscope;
     bool static_host;       /* no C library in the process: libc & co. come from the host */
 };
 
 int load_add_image(struct load *ld, struct image *im);
-/* Check DT_INIT / DT_INIT_ARRAY / DT_FINI / DT_FINI_ARRAY before anything is called. */
-int elf_check_init_tables(struct image *im, struct diag *d);
-/* Map one object from s (file or memory) and decode it. */
+/* Read, map and decode one object from s (file or memory), by the front end that recognizes it. */
 struct image *load_object(struct load *ld, struct source *s, const char *path, struct diag *d);
 void image_free(struct image *im);
 
-/* deps.c */
+/* deps.c: load every image's dependencies breadth-first (each front end names and finds its
+ * own), then build the local scope. */
 int deps_load_all(struct load *ld);
-int deps_check_versions(struct load *ld);
+/* deps.c: try one candidate file for a dependency. 1: *out is the object; 0: not there (or for
+ * another CPU); -1: error. */
+int deps_try_path(struct load *ld, const char *path, const char *via, struct image **out);
+/* deps.c: an image of this open or of the process whose soname or file name is name, or NULL. */
+struct image *deps_find_loaded(struct load *ld, const char *name);
+/* deps.c: in a -static host, these names (the C runtime) are part of the executable. */
+bool deps_is_c_runtime(const char *name);
 
-/* elf_reloc.c */
-int elf_relocate_all(struct load *ld);
-
-/* host.c: the objects the system loader has; the registry of ours */
-/* Refresh the list of objects the system loader has (dl_iterate_phdr). */
+/* registry.c: the registry of our objects, and the objects the system loader has (through the
+ * host provider, core/format.h). */
 int host_refresh(struct diag *d);
 /* Host images in load order; *n receives the count. Valid until the next host_refresh. */
 struct image **host_images(size_t *n);
+/* True when the process has no dynamic C library (a -static executable). */
+bool host_is_static(void);
 /* An object the process already has (host or ours) with this (dev, ino), or NULL. */
 struct image *registry_find_id(dev_t dev, ino_t ino);
 /* An object the process already has (host or ours) whose soname or file name is name. */
@@ -262,34 +220,12 @@ struct image *registry_find_name(const char *name);
 void registry_add(struct image *im);
 /* A fresh value for image.visit (graph walks; load lock held). */
 unsigned registry_new_mark(void);
-/* True when the process has no dynamic C library (a -static executable). */
-bool host_is_static(void);
+/* im answers to name: its soname, its file name, or its path. */
+bool image_is_named(const struct image *im, const char *name);
 
 /* init.c */
 void init_run(struct load *ld);
 void init_capture_args(int argc, char **argv, char **envp);
-
-/* deps.c: try one candidate file for a dependency. 1: *out is the object; 0: not there (or for
- * another CPU); -1: error. */
-int deps_try_path(struct load *ld, const char *path, const char *via, struct image **out);
-
-/* resolve.c: a name looked up where the executable stands: the resolve callback, then the
- * process's objects (IFUNCs resolved). Mach-O binds to the host through this. */
-bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
-
-/* elf_tls.c: ELF thread-local storage. Register im's PT_TLS as one of our modules; forget it
- * (failed open); apply one TLS relocation; this thread's address of a TLS symbol of im; the
- * function a plugin's __tls_get_addr binds to. */
-int elf_tls_register(struct image *im, struct diag *d);
-void elf_tls_forget(struct image *im);
-int elf_tls_relocate(struct load *ld, struct image *im, const struct reloc_type *rt, uint32_t symidx,
-                     uint64_t where, int64_t addend);
-void *elf_tls_symbol_address(const struct image *im, const Elf64_Sym *sym);
-void *elf_tls_get_addr_function(void);
-
-/* eh_frame.c: hand the .eh_frame of every ELF image of this open to libgcc's __register_frame,
- * so that exceptions and backtraces unwind through them (after relocation, before initializers). */
-void eh_frame_register_all(struct load *ld);
 
 /* tls.c: per-thread blocks of our thread-local modules. Register a template (init_size bytes of
  * initial contents, size in all, aligned to align): -1 when the table is full. This thread's
@@ -299,12 +235,31 @@ void tls_module_forget(size_t id);
 uint8_t *tls_block(size_t id);
 void tls_atexit(void (*fn)(void *), void *obj);
 
-/* resolve.c: one symbol reference of im, resolved through the chain */
+/* ---- resolution (resolve.c) --------------------------------------------------------------- */
+
+/* One name looked up; front ends may cache what they compute from the name (hashes) here, so
+ * it is computed once per lookup however many objects are searched. */
+struct sym_query {
+    const char *name;
+    const struct version *version; /* required version, or NULL */
+    bool newest;                    /* plugin_lookup: unversioned asks for the default version */
+    uint32_t hash[2];               /* front-end cache (ELF: GNU and SysV hashes) */
+    bool hashed[2];
+};
+void sym_query_init(struct sym_query *q, const char *name, const struct version *v);
+
 struct resolved {
     uint64_t addr;
     const struct image *def;    /* NULL for the resolve callback or an unresolved weak */
-    const Elf64_Sym *sym;
+    const void *sym;            /* the definition, in def's front end's terms (ELF: Elf64_Sym) */
+    bool ifunc;                 /* addr is a resolver to call for the value */
 };
-int resolve_symbol(struct load *ld, struct image *im, uint32_t symidx, struct resolved *out);
+/* The scope walk of ld.so for a reference made by im: im itself first when im->symbolic, the
+ * resolve callback, the process's objects in load order (global scope), then the plugin's
+ * dependency tree breadth-first (local scope). Each object is asked through its front end. */
+bool resolve_in_scope(struct load *ld, const struct image *im, struct sym_query *q, struct resolved *out);
+/* A name looked up where the executable stands: the resolve callback, then the process's
+ * objects (IFUNCs resolved). Mach-O binds to the host through this. */
+bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
 
 #endif /* PLUGIN_INTERNAL_H */

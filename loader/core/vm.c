@@ -32,8 +32,8 @@ static uintptr_t up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
 
 int vm_prot_of(uint32_t pflags)
 {
-    return ((pflags & PF_R) ? PROT_READ : 0) | ((pflags & PF_W) ? PROT_WRITE : 0) |
-           ((pflags & PF_X) ? PROT_EXEC : 0);
+    return ((pflags & SEG_R) ? PROT_READ : 0) | ((pflags & SEG_W) ? PROT_WRITE : 0) |
+           ((pflags & SEG_X) ? PROT_EXEC : 0);
 }
 
 /* The only mprotect in the loader: refuses writable + executable. */
@@ -138,9 +138,9 @@ static int finish_copy(struct image *im, const struct segment *sg, struct diag *
 {
     uintptr_t page = vm_page_size();
     uintptr_t a = down(im->bias + sg->vaddr, page);
-    if (sg->flags & PF_X)
+    if (sg->flags & SEG_X)
         im->arch->flush_icache(image_addr(im, sg->vaddr), (size_t)sg->filesz);
-    if (sg->flags & PF_W)
+    if (sg->flags & SEG_W)
         return 0;
     return vm_protect(im, a, up(im->bias + sg->vaddr + sg->filesz, page) - a, vm_prot_of(sg->flags), d);
 }
@@ -177,13 +177,13 @@ int vm_protect_image(struct image *im, struct diag *d)
     uintptr_t page = vm_page_size();
     for (size_t i = 0; i < im->nsegs; i++) {
         const struct segment *sg = &im->segs[i];
-        if (sg->flags & PF_X)
+        if (sg->flags & SEG_X)
             im->arch->flush_icache(image_addr(im, sg->vaddr), (size_t)sg->memsz);
     }
     for (size_t i = 0; i < im->nsegs; i++) {
         const struct segment *sg = &im->segs[i];
         uintptr_t a = down(im->bias + sg->vaddr, page), e = up(im->bias + sg->vaddr + sg->memsz, page);
-        if (sg->ro_after && vm_protect(im, a, e - a, vm_prot_of(sg->flags & ~(uint32_t)PF_W), d))
+        if (sg->ro_after && vm_protect(im, a, e - a, vm_prot_of(sg->flags & ~(uint32_t)SEG_W), d))
             return -1;
     }
     if (im->relro_memsz) {

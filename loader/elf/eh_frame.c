@@ -31,7 +31,7 @@
  *
  * Called with the load lock held (the lists below are only touched under it).
  */
-#include "core/internal.h"
+#include "elf/elf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -235,7 +235,7 @@ void eh_frame_register_all(struct load *ld)
     for (size_t i = 0; i < ld->nimages; i++) {
         const struct image *im = ld->images[i];
         const char *why = NULL;
-        if (im->macho)
+        if (im->fmt != &elf_format)
             continue;
         const void *f = eh_frame_of(im, &why);
         if (!f) {
@@ -263,7 +263,7 @@ void eh_frame_register_all(struct load *ld)
     q.newest = true;
     for (size_t i = 0; i < ld->nimages; i++) {
         const struct image *im = ld->images[i];
-        const Elf64_Sym *s = im->macho || !im->symtab ? NULL : elf_find_symbol(im, &q);
+        const Elf64_Sym *s = im->fmt != &elf_format || !elf_of(im)->symtab ? NULL : elf_find_symbol(im, &q);
         if (s && ELF64_ST_TYPE(s->st_info) == STT_FUNC)
             add_unwinder(ld, (register_fn)(uintptr_t)elf_symbol_addr(im, s), im->path);
     }

@@ -11,7 +11,7 @@
  * x86-64 and aarch64 glibc rewrites some d_ptr values of the objects it loads into absolute
  * addresses, so for those a pointer that already lies inside the object is taken back to a vaddr.
  */
-#include "core/internal.h"
+#include "elf/elf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,40 +32,10 @@ static int dyn_index(int64_t tag)
     }
 }
 
-bool image_range_ok(const struct image *im, uint64_t vaddr, uint64_t len, enum range_need need)
-{
-    uint64_t end;
-    if (!add_ok(vaddr, len, &end))
-        return false;
-    for (size_t i = 0; i < im->nsegs; i++) {
-        const struct segment *sg = &im->segs[i];
-        uint64_t size = need == RANGE_READ || need == RANGE_TABLE ? sg->filesz : sg->memsz;
-        if (vaddr < sg->vaddr || end > sg->vaddr + size)
-            continue;
-        switch (need) {
-        case RANGE_MAPPED: return true;
-        case RANGE_READ:   return (sg->flags & PF_R) != 0;
-        case RANGE_TABLE:  return (sg->flags & PF_R) && (im->is_host || !(sg->flags & PF_W));
-        case RANGE_WRITE:  return (sg->flags & PF_W) != 0;
-        }
-    }
-    return false;
-}
-
-const char *image_str(const struct image *im, uint64_t off)
-{
-    return off < im->strsz ? im->strtab + off : NULL;
-}
-
-const char *image_name(const struct image *im)
-{
-    return im->path && im->path[0] ? im->path : "the main program";
-}
-
 static int decode_entries(struct image *im, bool host, struct diag *d)
 {
-    for (size_t i = 0; i < im->ndynamic; i++) {
-        const Elf64_Dyn *e = &im->dynamic[i];
+    for (size_t i = 0; i < elf_of(im)->ndynamic; i++) {
+        const Elf64_Dyn *e = &elf_of(im)->dynamic[i];
         if (e->d_tag == DT_NULL)
             return 0;
         int idx = dyn_index(e->d_tag);
@@ -74,41 +44,56 @@ static int decode_entries(struct image *im, bool host, struct diag *d)
         uint64_t v = e->d_un.d_val;
         if (host && v >= im->bias + im->lo && v < im->bias + im->hi)
             v -= im->bias;              /* a pointer glibc already relocated */
-        im->dyn[idx] = v;
-        im->dyn_present |= 1ULL << idx;
+        elf_of(im)->dyn[idx] = v;
+        elf_of(im)->dyn_present |= 1ULL << idx;
     }
     return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "PT_DYNAMIC has no DT_NULL terminator");
 }
 
+/* Every name the dynamic table gives by string offset (DT_NEEDED, DT_RPATH, DT_RUNPATH) lies in
+ * the string table (which ends with a NUL, so each is terminated). */
+static int check_names(struct image *im, struct diag *d)
+{
+    const struct elf_object *o = elf_of(im);
+    for (size_t i = 0; i < o->ndynamic && o->dynamic[i].d_tag != DT_NULL; i++) {
+        int64_t tag = o->dynamic[i].d_tag;
+        if ((tag == DT_NEEDED || tag == DT_RPATH || tag == DT_RUNPATH) && !elf_str(o, o->dynamic[i].d_un.d_val))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "%s entry %zu: string offset 0x%llx is past DT_STRSZ",
+                             tag == DT_NEEDED ? "DT_NEEDED" : tag == DT_RPATH ? "DT_RPATH" : "DT_RUNPATH", i,
+                             (unsigned long long)o->dynamic[i].d_un.d_val);
+    }
+    return 0;
+}
+
 static int setup_strtab(struct image *im, struct diag *d)
 {
-    if (!dyn_has(im, DT_STRTAB) || !dyn_has(im, DT_STRSZ) || im->dyn[DT_STRSZ] == 0)
+    if (!dyn_has(elf_of(im), DT_STRTAB) || !dyn_has(elf_of(im), DT_STRSZ) || elf_of(im)->dyn[DT_STRSZ] == 0)
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no dynamic string table (DT_STRTAB/DT_STRSZ)");
-    if (!image_table_ok(im, im->dyn[DT_STRTAB], im->dyn[DT_STRSZ], 1))
+    if (!image_table_ok(im, elf_of(im)->dyn[DT_STRTAB], elf_of(im)->dyn[DT_STRSZ], 1))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
                          "string table (DT_STRTAB 0x%llx, DT_STRSZ 0x%llx) is not inside a read-only segment's file data",
-                         (unsigned long long)im->dyn[DT_STRTAB], (unsigned long long)im->dyn[DT_STRSZ]);
-    im->strtab = image_addr(im, im->dyn[DT_STRTAB]);
-    im->strsz = im->dyn[DT_STRSZ];
-    if (im->strtab[im->strsz - 1] != '\0')
+                         (unsigned long long)elf_of(im)->dyn[DT_STRTAB], (unsigned long long)elf_of(im)->dyn[DT_STRSZ]);
+    elf_of(im)->strtab = image_addr(im, elf_of(im)->dyn[DT_STRTAB]);
+    elf_of(im)->strsz = elf_of(im)->dyn[DT_STRSZ];
+    if (elf_of(im)->strtab[elf_of(im)->strsz - 1] != '\0')
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "string table does not end with a NUL");
-    if (dyn_has(im, DT_SONAME) && !(im->soname = image_str(im, im->dyn[DT_SONAME])))
+    if (dyn_has(elf_of(im), DT_SONAME) && !(im->soname = elf_str(elf_of(im), elf_of(im)->dyn[DT_SONAME])))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_SONAME 0x%llx is past DT_STRSZ",
-                         (unsigned long long)im->dyn[DT_SONAME]);
-    return 0;
+                         (unsigned long long)elf_of(im)->dyn[DT_SONAME]);
+    return check_names(im, d);
 }
 
 /* DT_GNU_HASH: header, bloom filter, buckets, then one chain word per hashed symbol. The symbol
  * count is the end of the longest-numbered chain (chains are laid out in symbol order). */
 static int setup_gnu_hash(struct image *im, struct diag *d)
 {
-    uint64_t va = im->dyn[DYN_GNU_HASH];
+    uint64_t va = elf_of(im)->dyn[DYN_GNU_HASH];
     if (!image_table_ok(im, va, 16, 8))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH 0x%llx is misaligned or not in a read-only segment",
                          (unsigned long long)va);
     const uint32_t *h = image_addr(im, va);
-    struct gnu_hash *g = &im->gnu;
-    *g = (struct gnu_hash){ h[0], h[1], h[2], h[3], NULL, NULL, NULL };
+    struct gnu_hash *g = &elf_of(im)->gnu;
+    *g = (struct gnu_hash){ h[0], h[1], h[2], h[3], NULL, NULL, NULL, 0 };
     if (!g->nbuckets || !g->bloom_size || (g->bloom_size & (g->bloom_size - 1)) || g->bloom_shift >= 32)
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
                          "DT_GNU_HASH header is invalid (nbuckets %u, bloom_size %u, bloom_shift %u)",
@@ -124,7 +109,7 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
         if (g->buckets[i] > max)
             max = g->buckets[i];
     if (max == 0) {
-        im->nsyms = g->symoffset;
+        elf_of(im)->nsyms = g->symoffset;
     } else {
         if (max < g->symoffset)
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
@@ -137,8 +122,15 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
             if (g->chain[i - g->symoffset] & 1)
                 break;
         }
-        im->nsyms = (uint32_t)i + 1;
+        elf_of(im)->nsyms = (uint32_t)i + 1;
     }
+    /* A lookup may start at any bucket and walk its chain up to nsyms - 1: every chain word from
+     * symoffset on must lie in the table, in one segment (not only the words from the largest
+     * bucket on, which the walk above reached). */
+    g->nchain = elf_of(im)->nsyms > g->symoffset ? elf_of(im)->nsyms - g->symoffset : 0;
+    if (!image_table_ok(im, va + head, (uint64_t)g->nchain * 4, 4))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                         "DT_GNU_HASH chains (%u words) are not inside one read-only segment", g->nchain);
     for (uint32_t i = 0; i < g->nbuckets; i++)
         if (g->buckets[i] && g->buckets[i] < g->symoffset)
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
@@ -148,7 +140,7 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
 
 static int setup_sysv_hash(struct image *im, struct diag *d)
 {
-    uint64_t va = im->dyn[DT_HASH];
+    uint64_t va = elf_of(im)->dyn[DT_HASH];
     if (!image_table_ok(im, va, 8, 4))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_HASH 0x%llx is misaligned or not in a read-only segment",
                          (unsigned long long)va);
@@ -157,14 +149,14 @@ static int setup_sysv_hash(struct image *im, struct diag *d)
     if (!nbucket || !image_table_ok(im, va, 8 + ((uint64_t)nbucket + nchain) * 4, 4))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_HASH (nbucket %u, nchain %u) is invalid",
                          nbucket, nchain);
-    im->sysv_nbucket = nbucket;
-    im->sysv_buckets = h + 2;
-    im->sysv_chain = h + 2 + nbucket;
-    if (!dyn_has(im, DYN_GNU_HASH))
-        im->nsyms = nchain;
-    else if (nchain < im->nsyms)
+    elf_of(im)->sysv_nbucket = nbucket;
+    elf_of(im)->sysv_buckets = h + 2;
+    elf_of(im)->sysv_chain = h + 2 + nbucket;
+    if (!dyn_has(elf_of(im), DYN_GNU_HASH))
+        elf_of(im)->nsyms = nchain;
+    else if (nchain < elf_of(im)->nsyms)
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
-                         "DT_HASH counts %u symbols, DT_GNU_HASH %u", nchain, im->nsyms);
+                         "DT_HASH counts %u symbols, DT_GNU_HASH %u", nchain, elf_of(im)->nsyms);
     return 0;
 }
 
@@ -177,44 +169,44 @@ static int setup_sysv_hash(struct image *im, struct diag *d)
  */
 static uint32_t symtab_extent(const struct image *im)
 {
-    uint64_t start = im->dyn[DT_SYMTAB], end = start;
+    uint64_t start = elf_of(im)->dyn[DT_SYMTAB], end = start;
     for (size_t i = 0; i < im->nsegs; i++)
         if (start >= im->segs[i].vaddr && start < im->segs[i].vaddr + im->segs[i].memsz)
             end = im->segs[i].vaddr + im->segs[i].memsz;
-    if (im->dyn[DT_STRTAB] > start && im->dyn[DT_STRTAB] < end)
-        end = im->dyn[DT_STRTAB];
+    if (elf_of(im)->dyn[DT_STRTAB] > start && elf_of(im)->dyn[DT_STRTAB] < end)
+        end = elf_of(im)->dyn[DT_STRTAB];
     uint64_t n = (end - start) / sizeof(Elf64_Sym);
     if (n > UINT32_MAX)
         n = UINT32_MAX;
-    return n > im->nsyms ? (uint32_t)n : im->nsyms;
+    return n > elf_of(im)->nsyms ? (uint32_t)n : elf_of(im)->nsyms;
 }
 
 static int setup_symtab(struct image *im, struct diag *d)
 {
-    if (!dyn_has(im, DT_SYMTAB))
+    if (!dyn_has(elf_of(im), DT_SYMTAB))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no dynamic symbol table (DT_SYMTAB)");
-    if (dyn_has(im, DT_SYMENT) && im->dyn[DT_SYMENT] != sizeof(Elf64_Sym))
+    if (dyn_has(elf_of(im), DT_SYMENT) && elf_of(im)->dyn[DT_SYMENT] != sizeof(Elf64_Sym))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_SYMENT %llu is not %zu",
-                         (unsigned long long)im->dyn[DT_SYMENT], sizeof(Elf64_Sym));
-    if (!dyn_has(im, DYN_GNU_HASH) && !dyn_has(im, DT_HASH))
+                         (unsigned long long)elf_of(im)->dyn[DT_SYMENT], sizeof(Elf64_Sym));
+    if (!dyn_has(elf_of(im), DYN_GNU_HASH) && !dyn_has(elf_of(im), DT_HASH))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no symbol hash table (DT_GNU_HASH or DT_HASH)");
-    if (dyn_has(im, DYN_GNU_HASH) && setup_gnu_hash(im, d))
+    if (dyn_has(elf_of(im), DYN_GNU_HASH) && setup_gnu_hash(im, d))
         return -1;
-    if (dyn_has(im, DT_HASH) && setup_sysv_hash(im, d))
+    if (dyn_has(elf_of(im), DT_HASH) && setup_sysv_hash(im, d))
         return -1;
-    if (!image_table_ok(im, im->dyn[DT_SYMTAB], (uint64_t)im->nsyms * sizeof(Elf64_Sym), 8))
+    if (!image_table_ok(im, elf_of(im)->dyn[DT_SYMTAB], (uint64_t)elf_of(im)->nsyms * sizeof(Elf64_Sym), 8))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
                          "symbol table (DT_SYMTAB 0x%llx, %u symbols) is misaligned or not in a read-only segment",
-                         (unsigned long long)im->dyn[DT_SYMTAB], im->nsyms);
-    im->symtab = image_addr(im, im->dyn[DT_SYMTAB]);
-    im->nsyms_max = symtab_extent(im);
-    if (dyn_has(im, DYN_VERSYM)) {
-        if (!image_table_ok(im, im->dyn[DYN_VERSYM], (uint64_t)im->nsyms * 2, 2))
+                         (unsigned long long)elf_of(im)->dyn[DT_SYMTAB], elf_of(im)->nsyms);
+    elf_of(im)->symtab = image_addr(im, elf_of(im)->dyn[DT_SYMTAB]);
+    elf_of(im)->nsyms_max = symtab_extent(im);
+    if (dyn_has(elf_of(im), DYN_VERSYM)) {
+        if (!image_table_ok(im, elf_of(im)->dyn[DYN_VERSYM], (uint64_t)elf_of(im)->nsyms * 2, 2))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERSYM is misaligned or not in a read-only segment");
-        im->versym = image_addr(im, im->dyn[DYN_VERSYM]);
-        while (im->nsyms_max > im->nsyms &&
-               !image_table_ok(im, im->dyn[DYN_VERSYM], (uint64_t)im->nsyms_max * 2, 2))
-            im->nsyms_max = im->nsyms + (im->nsyms_max - im->nsyms) / 2;
+        elf_of(im)->versym = image_addr(im, elf_of(im)->dyn[DYN_VERSYM]);
+        while (elf_of(im)->nsyms_max > elf_of(im)->nsyms &&
+               !image_table_ok(im, elf_of(im)->dyn[DYN_VERSYM], (uint64_t)elf_of(im)->nsyms_max * 2, 2))
+            elf_of(im)->nsyms_max = elf_of(im)->nsyms + (elf_of(im)->nsyms_max - elf_of(im)->nsyms) / 2;
     }
     return 0;
 }
@@ -226,7 +218,7 @@ static int setup_symtab(struct image *im, struct diag *d)
  */
 static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, struct diag *d)
 {
-    uint64_t va = im->dyn[DYN_VERDEF], n = im->dyn[DYN_VERDEFNUM];
+    uint64_t va = elf_of(im)->dyn[DYN_VERDEF], n = elf_of(im)->dyn[DYN_VERDEFNUM];
     for (uint64_t k = 0; k < n && k < 65536; k++) {
         if (!image_table_ok(im, va, sizeof(Elf64_Verdef), 4))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERDEF entry %llu is out of range",
@@ -235,7 +227,7 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
         const Elf64_Verdaux *aux = image_addr(im, va + vd->vd_aux);
         uint32_t ndx = vd->vd_ndx & 0x7fff;
         if (vd->vd_version != 1 || !image_table_ok(im, va + vd->vd_aux, sizeof *aux, 4) ||
-            !image_str(im, aux->vda_name))
+            !elf_str(elf_of(im), aux->vda_name))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERDEF entry %llu is malformed",
                              (unsigned long long)k);
         if (ndx > *max)
@@ -244,7 +236,7 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
          * symbols: glibc leaves it out of the table, so a definition at VER_NDX_GLOBAL has no
          * version name and matches a versioned reference (check_match). */
         if (tab && !(vd->vd_flags & VER_FLG_BASE))
-            tab[ndx] = (struct version){ image_str(im, aux->vda_name), NULL, false, false };
+            tab[ndx] = (struct version){ elf_str(elf_of(im), aux->vda_name), NULL, false, false };
         if (!vd->vd_next)
             break;
         va += vd->vd_next;
@@ -254,23 +246,23 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
 
 static int walk_verneed(struct image *im, struct version *tab, uint32_t *max, struct diag *d)
 {
-    uint64_t va = im->dyn[DYN_VERNEED], n = im->dyn[DYN_VERNEEDNUM];
+    uint64_t va = elf_of(im)->dyn[DYN_VERNEED], n = elf_of(im)->dyn[DYN_VERNEEDNUM];
     for (uint64_t k = 0; k < n && k < 65536; k++) {
         const Elf64_Verneed *vn = image_addr(im, va);
-        if (!image_table_ok(im, va, sizeof *vn, 4) || vn->vn_version != 1 || !image_str(im, vn->vn_file))
+        if (!image_table_ok(im, va, sizeof *vn, 4) || vn->vn_version != 1 || !elf_str(elf_of(im), vn->vn_file))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERNEED entry %llu is malformed",
                              (unsigned long long)k);
         uint64_t ava = va + vn->vn_aux;
         for (uint32_t j = 0; j < vn->vn_cnt; j++) {
             const Elf64_Vernaux *a = image_addr(im, ava);
-            if (!image_table_ok(im, ava, sizeof *a, 4) || !image_str(im, a->vna_name))
+            if (!image_table_ok(im, ava, sizeof *a, 4) || !elf_str(elf_of(im), a->vna_name))
                 return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERNEED entry %llu aux %u is malformed",
                                  (unsigned long long)k, j);
             uint32_t ndx = a->vna_other & 0x7fff;
             if (ndx > *max)
                 *max = ndx;
             if (tab)
-                tab[ndx] = (struct version){ image_str(im, a->vna_name), image_str(im, vn->vn_file),
+                tab[ndx] = (struct version){ elf_str(elf_of(im), a->vna_name), elf_str(elf_of(im), vn->vn_file),
                                              (a->vna_other & 0x8000) != 0, (a->vna_flags & VER_FLG_WEAK) != 0 };
             if (!a->vna_next)
                 break;
@@ -285,17 +277,17 @@ static int walk_verneed(struct image *im, struct version *tab, uint32_t *max, st
 
 static int setup_versions(struct image *im, struct diag *d)
 {
-    if (!im->versym)
+    if (!elf_of(im)->versym)
         return 0;
-    bool def = dyn_has(im, DYN_VERDEF), need = dyn_has(im, DYN_VERNEED);
+    bool def = dyn_has(elf_of(im), DYN_VERDEF), need = dyn_has(elf_of(im), DYN_VERNEED);
     uint32_t max = 1;
     if ((def && walk_verdef(im, NULL, &max, d)) || (need && walk_verneed(im, NULL, &max, d)))
         return -1;
-    im->versions = calloc(max + 1, sizeof *im->versions);
-    if (!im->versions)
+    elf_of(im)->versions = calloc(max + 1, sizeof *elf_of(im)->versions);
+    if (!elf_of(im)->versions)
         return diag_fail(d, PLUGIN_ERR_NOMEM, image_name(im), "out of memory");
-    im->nversions = max + 1;
-    if ((def && walk_verdef(im, im->versions, &max, d)) || (need && walk_verneed(im, im->versions, &max, d)))
+    elf_of(im)->nversions = max + 1;
+    if ((def && walk_verdef(im, elf_of(im)->versions, &max, d)) || (need && walk_verneed(im, elf_of(im)->versions, &max, d)))
         return -1;
     return 0;
 }
@@ -304,28 +296,44 @@ static int decode_common(struct image *im, struct diag *d)
 {
     if (setup_strtab(im, d) || setup_symtab(im, d) || setup_versions(im, d))
         return -1;
-    uint64_t flags = dyn_has(im, DT_FLAGS) ? im->dyn[DT_FLAGS] : 0;
-    im->symbolic = dyn_has(im, DT_SYMBOLIC) || (flags & DF_SYMBOLIC);
+    uint64_t flags = dyn_has(elf_of(im), DT_FLAGS) ? elf_of(im)->dyn[DT_FLAGS] : 0;
+    im->symbolic = dyn_has(elf_of(im), DT_SYMBOLIC) || (flags & DF_SYMBOLIC);
     return 0;
 }
 
-int elf_decode_dynamic(struct image *im, struct diag *d)
+int elf_decode_dynamic(struct image *im, enum elf_purpose why, struct diag *d)
 {
-    im->dynamic = image_addr(im, (uint64_t)(uintptr_t)im->dynamic);
+    struct elf_object *o = elf_of(im);
+    if (!o->has_dynamic)
+        return 0;                               /* described only: a static executable */
+    o->dynamic = image_addr(im, (uint64_t)(uintptr_t)o->dynamic);
     if (decode_entries(im, false, d) || decode_common(im, d))
         return -1;
-    uint64_t flags = dyn_has(im, DT_FLAGS) ? im->dyn[DT_FLAGS] : 0;
-    uint64_t flags1 = dyn_has(im, DYN_FLAGS_1) ? im->dyn[DYN_FLAGS_1] : 0;
-    if (dyn_has(im, DT_TEXTREL) || (flags & DF_TEXTREL))
+    if (why == ELF_DESCRIBE)
+        return 0;
+    uint64_t flags = dyn_has(o, DT_FLAGS) ? o->dyn[DT_FLAGS] : 0;
+    uint64_t flags1 = dyn_has(o, DYN_FLAGS_1) ? o->dyn[DYN_FLAGS_1] : 0;
+    if (dyn_has(o, DT_TEXTREL) || (flags & DF_TEXTREL))
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path,
                          "has text relocations (DT_TEXTREL): rebuild it with -fPIC");
     if (flags1 & DF_1_PIE)
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path,
                          "is a position-independent executable (DF_1_PIE), not a shared object");
-    return 0;
+    return elf_check_init_tables(im, d);
 }
 
 int elf_decode_host_dynamic(struct image *im, struct diag *d)
 {
     return decode_entries(im, true, d) || decode_common(im, d) ? -1 : 0;
+}
+
+void elf_object_free(struct image *im)
+{
+    struct elf_object *o = elf_of(im);
+    if (!o)
+        return;
+    free(o->phdrs);
+    free(o->versions);
+    free(o);
+    im->fmt_data = NULL;
 }

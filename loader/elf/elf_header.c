@@ -7,11 +7,16 @@
  * header table), then every program header (ranges inside the file, alignment, flags), then the
  * relations between them (PT_LOADs ascending and disjoint, PT_DYNAMIC and PT_GNU_RELRO inside a
  * PT_LOAD). Nothing is mapped until all of it holds.
+ *
+ * To describe a file (ELF_DESCRIBE, for plugin info) the same checks run, except the ones that
+ * only say whether this process can load it: the CPU, the type (an executable is described),
+ * the page-size alignment, writable-and-executable segments, an executable stack, PT_DYNAMIC.
  */
-#include "core/internal.h"
+#include "elf/elf.h"
 
 #include <gelf.h>
 #include <libelf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,19 +36,19 @@ static int check_ident(struct source *s, const unsigned char *id, struct diag *d
     return 0;
 }
 
-static int check_ehdr(struct source *s, const Elf64_Ehdr *eh, size_t phnum, struct diag *d)
+static int check_ehdr(struct source *s, const Elf64_Ehdr *eh, size_t phnum, bool load, struct diag *d)
 {
     const struct arch *me = arch_native();
     char buf[16];
-    if (eh->e_type == ET_EXEC)
+    if (eh->e_type == ET_EXEC && load)
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
                          "is an executable (ET_EXEC), not a shared object");
     if (eh->e_type == ET_REL)
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
                          "is a relocatable object (ET_REL); link it with -shared first");
-    if (eh->e_type != ET_DYN)
+    if (eh->e_type != ET_DYN && eh->e_type != ET_EXEC)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_type %u is not ET_DYN", eh->e_type);
-    if (eh->e_machine != me->elf_machine)
+    if (load && eh->e_machine != me->elf_machine)
         return diag_fail(d, PLUGIN_ERR_ARCH, s->name, "is built for %s (e_machine %u); this process is %s",
                          arch_machine_name(eh->e_machine, buf, sizeof buf), eh->e_machine, me->name);
     if (eh->e_version != EV_CURRENT)
@@ -64,7 +69,7 @@ static int check_ehdr(struct source *s, const Elf64_Ehdr *eh, size_t phnum, stru
 }
 
 /* One PT_LOAD: inside the file, sizes consistent, alignment usable on this kernel, not W+X. */
-static int check_load(struct source *s, const Elf64_Phdr *ph, size_t i, struct diag *d)
+static int check_load(struct source *s, const Elf64_Phdr *ph, size_t i, bool load, struct diag *d)
 {
     uint64_t page = vm_page_size(), end;
     if (!range_in(ph->p_offset, ph->p_filesz, s->size))
@@ -80,6 +85,8 @@ static int check_load(struct source *s, const Elf64_Phdr *ph, size_t i, struct d
     if (ph->p_align & (ph->p_align - 1))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "segment %zu: p_align 0x%llx is not a power of two",
                          i, (unsigned long long)ph->p_align);
+    if (!load)
+        return 0;                   /* the rest says whether this kernel and process can map it */
     if (ph->p_align < page)
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
                          "segment %zu: alignment 0x%llx is below the page size 0x%llx",
@@ -94,10 +101,10 @@ static int check_load(struct source *s, const Elf64_Phdr *ph, size_t i, struct d
     return 0;
 }
 
-static int add_load(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t i, struct diag *d)
+static int add_load(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t i, bool load, struct diag *d)
 {
     uint64_t page = vm_page_size();
-    if (check_load(s, ph, i, d))
+    if (check_load(s, ph, i, load, d))
         return -1;
     if (ph->p_memsz == 0)
         return 0;                                   /* maps nothing */
@@ -152,28 +159,28 @@ static int check_tls(struct image *im, struct source *s, const Elf64_Phdr *ph, s
                          "PT_TLS (vaddr 0x%llx, filesz 0x%llx, memsz 0x%llx, align 0x%llx) is malformed",
                          (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_filesz,
                          (unsigned long long)ph->p_memsz, (unsigned long long)ph->p_align);
-    im->tls.vaddr = ph->p_vaddr;
-    im->tls.filesz = ph->p_filesz;
-    im->tls.memsz = ph->p_memsz;
-    im->tls.align = ph->p_align;
-    im->tls.present = true;
+    elf_of(im)->tls.vaddr = ph->p_vaddr;
+    elf_of(im)->tls.filesz = ph->p_filesz;
+    elf_of(im)->tls.memsz = ph->p_memsz;
+    elf_of(im)->tls.align = ph->p_align;
+    elf_of(im)->tls.present = true;
     return 0;
 }
 
-static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t n, struct diag *d)
+static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t n, bool load, struct diag *d)
 {
     const Elf64_Phdr *dyn = NULL, *relro = NULL, *tls = NULL;
     for (size_t i = 0; i < n; i++) {
         switch (ph[i].p_type) {
         case PT_LOAD:
-            if (add_load(im, s, &ph[i], i, d))
+            if (add_load(im, s, &ph[i], i, load, d))
                 return -1;
             break;
         case PT_DYNAMIC: dyn = &ph[i]; break;
         case PT_GNU_RELRO: relro = &ph[i]; break;
         case PT_TLS: tls = &ph[i]; break;
         case PT_GNU_STACK:
-            if (ph[i].p_flags & PF_X)
+            if ((ph[i].p_flags & PF_X) && load)
                 return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
                                  "asks for an executable stack (PT_GNU_STACK with PF_X)");
             break;
@@ -184,6 +191,8 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "has no PT_LOAD segment");
     im->lo = im->segs[0].vaddr;
     im->hi = im->segs[im->nsegs - 1].vaddr + im->segs[im->nsegs - 1].memsz;
+    if (!dyn && !load)
+        return tls && check_tls(im, s, tls, d) ? -1 : 0;    /* a static executable: no dynamic table */
     if (!dyn)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "has no PT_DYNAMIC segment");
     if (check_inside(im, s, dyn, "PT_DYNAMIC", RANGE_READ, d))
@@ -191,8 +200,9 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
     if (dyn->p_memsz < sizeof(Elf64_Dyn))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "PT_DYNAMIC is too small (%llu bytes)",
                          (unsigned long long)dyn->p_memsz);
-    im->dynamic = (const Elf64_Dyn *)(uintptr_t)dyn->p_vaddr;   /* made absolute once mapped */
-    im->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
+    elf_of(im)->dynamic = (const Elf64_Dyn *)(uintptr_t)dyn->p_vaddr;   /* made a pointer once mapped */
+    elf_of(im)->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
+    elf_of(im)->has_dynamic = true;
     if (tls && check_tls(im, s, tls, d))
         return -1;
     if (relro) {
@@ -204,7 +214,7 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
     return 0;
 }
 
-static int with_libelf(struct image *im, struct source *s, Elf *e, struct diag *d)
+static int with_libelf(struct image *im, struct source *s, Elf *e, bool load, struct diag *d)
 {
     if (elf_kind(e) != ELF_K_ELF)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "not an ELF file");
@@ -220,20 +230,39 @@ static int with_libelf(struct image *im, struct source *s, Elf *e, struct diag *
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "bad ELF header: %s", elf_errmsg(-1));
     if (elf_getphdrnum(e, &phnum) != 0)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "bad program header count: %s", elf_errmsg(-1));
-    if (check_ehdr(s, eh, phnum, d))
+    if (check_ehdr(s, eh, phnum, load, d))
         return -1;
     Elf64_Phdr *ph = elf64_getphdr(e);
     if (!ph)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "bad program headers: %s", elf_errmsg(-1));
+    struct elf_object *o = elf_of(im);
     im->segs = calloc(phnum, sizeof *im->segs);
-    if (!im->segs)
+    o->phdrs = calloc(phnum, sizeof *o->phdrs);
+    if (!im->segs || !o->phdrs)
         return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
-    im->arch = arch_native();
-    return walk_phdrs(im, s, ph, phnum, d);
+    memcpy(o->phdrs, ph, phnum * sizeof *ph);
+    o->nphdrs = phnum;
+    o->eh = *eh;
+    im->arch = load ? arch_native() : arch_for_elf_machine(eh->e_machine);
+    return walk_phdrs(im, s, o->phdrs, phnum, load, d);
 }
 
-int elf_read_headers(struct image *im, struct source *s, struct diag *d)
+static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
+static bool libelf_ok;
+
+static void libelf_init(void)
 {
+    libelf_ok = elf_version(EV_CURRENT) != EV_NONE;
+}
+
+int elf_read_headers(struct image *im, struct source *s, enum elf_purpose why, struct diag *d)
+{
+    pthread_once(&libelf_once, libelf_init);
+    if (!libelf_ok)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name, "libelf version mismatch");
+    im->fmt = &elf_format;
+    if (!(im->fmt_data = calloc(1, sizeof(struct elf_object))))
+        return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
     unsigned char magic[4];
     if (s->size < 4 || source_read(s, 0, magic, 4, d))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "too short to be an object file (%llu bytes)",
@@ -245,7 +274,7 @@ int elf_read_headers(struct image *im, struct source *s, struct diag *d)
                     : elf_begin(s->fd, ELF_C_READ_MMAP, NULL);
     if (!e)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "libelf cannot read it: %s", elf_errmsg(-1));
-    int rc = with_libelf(im, s, e, d);
+    int rc = with_libelf(im, s, e, why == ELF_LOAD, d);
     elf_end(e);
     return rc;
 }

@@ -1,19 +1,19 @@
 /*
- * elf_reloc.c — the generic relocation walk.
+ * elf_reloc.c — the relocation tables, and binding an ELF object.
  *
- * For every object of one open: DT_RELR (packed relative relocations) first, then DT_RELA /
- * DT_REL, then the PLT relocations (DT_JMPREL), all bound now (like RTLD_NOW). For each entry the
- * arch module says what kind of work the type needs and how its value is computed; this file
- * finds S (resolve.c), checks that the place lies inside a writable segment of the object (a
- * place in a read-only segment would be a text relocation: refused) and lets the arch module store
- * the value.
+ * The tables (elf_walk_relocs, also what plugin info counts): DT_RELR (packed relative
+ * relocations) first, then DT_RELA / DT_REL, then the PLT relocations (DT_JMPREL), each checked
+ * before it is read. Binding (the front end's bind step) applies every entry now (like RTLD_NOW):
+ * the arch module says what kind of work the type needs and how its value is computed; this file
+ * finds S (elf_resolve.c), checks that the place lies inside a writable segment of the object (a
+ * place in a read-only segment would be a text relocation: refused) and lets the arch module
+ * store the value.
  *
  * IFUNC resolvers in objects of this open are called only after every object's ordinary
  * relocations are done (glibc does the same for IRELATIVE), because a resolver is code of the
  * object and may read its own GOT.
  */
-#include "core/internal.h"
-#include "macho/macho.h"
+#include "elf/elf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,13 +59,13 @@ static int symbol_value(struct walk *w, const struct reloc_type *rt, uint32_t sy
         return 0;
     }
     if (symidx != w->last_sym) {
-        if (resolve_symbol(w->ld, w->im, symidx, &w->last))
+        if (elf_resolve_symbol(w->ld, w->im, symidx, &w->last))
             return -1;
         w->last_sym = symidx;
     }
     const struct resolved *r = &w->last;
     *S = r->addr;
-    if (!r->sym || ELF64_ST_TYPE(r->sym->st_info) != STT_GNU_IFUNC)
+    if (!r->sym || !r->ifunc)
         return 0;
     if (r->def->is_host || r->def->state >= IMG_RELOCATED) {
         *S = w->im->arch->call_ifunc(r->addr);
@@ -145,62 +145,111 @@ static int relocate_one(struct walk *w, uint32_t type, uint32_t symidx, uint64_t
     return 0;
 }
 
-/* A relocation table given by address, size and entry size tags; checked before it is read. */
-static const void *table(struct walk *w, int addr_tag, uint64_t size, int ent_tag, size_t ent, const char *what)
+/* A relocation table given by address, size and entry size tags; checked before it is read.
+ * NULL: none; TABLE_BAD: malformed (an error was filled). */
+#define TABLE_BAD ((const void *)-1)
+static const void *table(const struct image *im, int addr_tag, uint64_t size, int ent_tag, size_t ent,
+                         const char *what, struct diag *d)
 {
-    struct image *im = w->im;
-    if (!dyn_has(im, addr_tag) || size == 0)
+    const struct elf_object *o = elf_of(im);
+    if (!dyn_has(o, addr_tag) || size == 0)
         return NULL;
-    if ((ent_tag >= 0 && dyn_has(im, ent_tag) && im->dyn[ent_tag] != ent) || size % ent ||
-        !image_table_ok(im, im->dyn[addr_tag], size, 8)) {
-        diag_fail(w->ld->d, PLUGIN_ERR_FORMAT, im->path, "%s table (0x%llx, %llu bytes) is malformed", what,
-                  (unsigned long long)im->dyn[addr_tag], (unsigned long long)size);
-        return (const void *)-1;
+    if ((ent_tag >= 0 && dyn_has(o, ent_tag) && o->dyn[ent_tag] != ent) || size % ent ||
+        !image_table_ok(im, o->dyn[addr_tag], size, 8)) {
+        diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "%s table (0x%llx, %llu bytes) is malformed", what,
+                  (unsigned long long)o->dyn[addr_tag], (unsigned long long)size);
+        return TABLE_BAD;
     }
-    return image_addr(im, im->dyn[addr_tag]);
+    return image_addr(im, o->dyn[addr_tag]);
 }
-#define TABLE_BAD(p) ((p) == (const void *)-1)
 
-static int walk_rela(struct walk *w, const Elf64_Rela *r, uint64_t size)
+struct tables {
+    const Elf64_Rela *rela, *plt_rela;
+    const Elf64_Rel *rel, *plt_rel;
+    const uint64_t *relr;
+    uint64_t relasz, relsz, pltsz, relrsz;
+};
+
+/* Find and check the four tables; the PLT relocations are not counted twice when the linker
+ * included them in DT_RELASZ too. */
+static int find_tables(const struct image *im, struct tables *t, struct diag *d)
 {
-    for (uint64_t i = 0; r && i < size / sizeof *r; i++)
-        if (relocate_one(w, ELF64_R_TYPE(r[i].r_info), ELF64_R_SYM(r[i].r_info), r[i].r_offset, r[i].r_addend, true))
-            return -1;
+    const struct elf_object *o = elf_of(im);
+    uint64_t relasz = o->dyn[DT_RELASZ], relsz = o->dyn[DT_RELSZ], pltsz = o->dyn[DT_PLTRELSZ];
+    if (dyn_has(o, DT_PLTREL) && o->dyn[DT_PLTREL] != DT_RELA && o->dyn[DT_PLTREL] != DT_REL)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "DT_PLTREL %llu is neither DT_RELA nor DT_REL",
+                         (unsigned long long)o->dyn[DT_PLTREL]);
+    bool plt_rela = !dyn_has(o, DT_PLTREL) || o->dyn[DT_PLTREL] == DT_RELA;
+    uint64_t *sz = plt_rela ? &relasz : &relsz;
+    int tag = plt_rela ? DT_RELA : DT_REL;
+    if (dyn_has(o, DT_JMPREL) && dyn_has(o, tag) && o->dyn[tag] + *sz == o->dyn[DT_JMPREL] + pltsz &&
+        *sz >= pltsz)
+        *sz -= pltsz;       /* some linkers count the PLT relocations in DT_RELASZ too */
+    const void *relr = table(im, DT_RELR, o->dyn[DT_RELRSZ], DT_RELRENT, 8, "DT_RELR", d);
+    const void *rela = table(im, DT_RELA, relasz, DT_RELAENT, sizeof(Elf64_Rela), "DT_RELA", d);
+    const void *rel = table(im, DT_REL, relsz, DT_RELENT, sizeof(Elf64_Rel), "DT_REL", d);
+    const void *plt = table(im, DT_JMPREL, pltsz, -1, plt_rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel),
+                            "DT_JMPREL", d);
+    if (relr == TABLE_BAD || rela == TABLE_BAD || rel == TABLE_BAD || plt == TABLE_BAD)
+        return -1;
+    *t = (struct tables){ rela, plt_rela ? plt : NULL, rel, plt_rela ? NULL : plt, relr,
+                          rela ? relasz : 0, rel ? relsz : 0, plt ? pltsz : 0, relr ? o->dyn[DT_RELRSZ] : 0 };
     return 0;
 }
 
-static int walk_rel(struct walk *w, const Elf64_Rel *r, uint64_t size)
+typedef int (*reloc_fn)(void *ctx, const struct elf_reloc *r);
+
+static int each_rela(const Elf64_Rela *r, uint64_t size, reloc_fn fn, void *ctx)
 {
-    for (uint64_t i = 0; r && i < size / sizeof *r; i++)
-        if (relocate_one(w, ELF64_R_TYPE(r[i].r_info), ELF64_R_SYM(r[i].r_info), r[i].r_offset, 0, false))
-            return -1;
-    return 0;
+    int rc = 0;
+    for (uint64_t i = 0; r && !rc && i < size / sizeof *r; i++)
+        rc = fn(ctx, &(struct elf_reloc){ ELF64_R_TYPE(r[i].r_info), ELF64_R_SYM(r[i].r_info), r[i].r_offset,
+                                          r[i].r_addend, true, false });
+    return rc;
+}
+
+static int each_rel(const Elf64_Rel *r, uint64_t size, reloc_fn fn, void *ctx)
+{
+    int rc = 0;
+    for (uint64_t i = 0; r && !rc && i < size / sizeof *r; i++)
+        rc = fn(ctx, &(struct elf_reloc){ ELF64_R_TYPE(r[i].r_info), ELF64_R_SYM(r[i].r_info), r[i].r_offset,
+                                          0, false, false });
+    return rc;
 }
 
 /* DT_RELR: an even word is an address to relocate; an odd word is a bitmap of the 63 words that
  * follow the last address (bit i set: relocate where + (i-1) * 8). */
-static int walk_relr(struct walk *w, const uint64_t *r, uint64_t size)
+static int each_relr(const uint64_t *r, uint64_t size, uint32_t type, reloc_fn fn, void *ctx)
 {
-    struct image *im = w->im;
-    const struct reloc_type *rt = NULL;
-    for (size_t i = 0; i < im->arch->ntypes; i++)
-        if (im->arch->types[i].kind == RK_RELATIVE)
-            rt = &im->arch->types[i];
     uint64_t where = 0;
-    for (uint64_t i = 0; r && i < size / 8; i++) {
+    int rc = 0;
+    for (uint64_t i = 0; r && !rc && i < size / 8; i++) {
         uint64_t e = r[i];
         if (!(e & 1)) {
-            if (relocate_one(w, rt->type, 0, e, 0, false))
-                return -1;
+            rc = fn(ctx, &(struct elf_reloc){ type, 0, e, 0, false, true });
             where = e + 8;
             continue;
         }
-        for (unsigned bit = 1; bit < 64; bit++)
-            if ((e >> bit) & 1 && relocate_one(w, rt->type, 0, where + (bit - 1) * 8, 0, false))
-                return -1;
+        for (unsigned bit = 1; bit < 64 && !rc; bit++)
+            if ((e >> bit) & 1)
+                rc = fn(ctx, &(struct elf_reloc){ type, 0, where + (bit - 1) * 8, 0, false, true });
         where += 63 * 8;
     }
-    return 0;
+    return rc;
+}
+
+int elf_walk_relocs(const struct image *im, uint32_t relative_type, reloc_fn fn, void *ctx, struct diag *d)
+{
+    struct tables t = { 0 };
+    if (!elf_of(im)->has_dynamic)
+        return 0;
+    if (find_tables(im, &t, d))
+        return -1;
+    int rc = each_relr(t.relr, t.relrsz, relative_type, fn, ctx);
+    rc = rc ? rc : each_rela(t.rela, t.relasz, fn, ctx);
+    rc = rc ? rc : each_rel(t.rel, t.relsz, fn, ctx);
+    rc = rc ? rc : each_rela(t.plt_rela, t.pltsz, fn, ctx);
+    return rc ? rc : each_rel(t.plt_rel, t.pltsz, fn, ctx);
 }
 
 static void trace_counts(struct walk *w)
@@ -211,32 +260,9 @@ static void trace_counts(struct walk *w)
             diag_trace(w->ld->d, "%s: applied %u %s", im->path, w->counts[i], im->arch->types[i].name);
 }
 
-static int relocate_image(struct walk *w)
+static int apply_one(void *ctx, const struct elf_reloc *r)
 {
-    struct image *im = w->im;
-    uint64_t relasz = im->dyn[DT_RELASZ], relsz = im->dyn[DT_RELSZ], pltsz = im->dyn[DT_PLTRELSZ];
-    if (dyn_has(im, DT_PLTREL) && im->dyn[DT_PLTREL] != DT_RELA && im->dyn[DT_PLTREL] != DT_REL)
-        return diag_fail(w->ld->d, PLUGIN_ERR_FORMAT, im->path, "DT_PLTREL %llu is neither DT_RELA nor DT_REL",
-                         (unsigned long long)im->dyn[DT_PLTREL]);
-    bool plt_rela = !dyn_has(im, DT_PLTREL) || im->dyn[DT_PLTREL] == DT_RELA;
-    uint64_t *sz = plt_rela ? &relasz : &relsz;
-    int tag = plt_rela ? DT_RELA : DT_REL;
-    if (dyn_has(im, DT_JMPREL) && dyn_has(im, tag) && im->dyn[tag] + *sz == im->dyn[DT_JMPREL] + pltsz &&
-        *sz >= pltsz)
-        *sz -= pltsz;       /* some linkers count the PLT relocations in DT_RELASZ too */
-    const void *relr = table(w, DT_RELR, im->dyn[DT_RELRSZ], DT_RELRENT, 8, "DT_RELR");
-    const void *rela = table(w, DT_RELA, relasz, DT_RELAENT, sizeof(Elf64_Rela), "DT_RELA");
-    const void *rel = table(w, DT_REL, relsz, DT_RELENT, sizeof(Elf64_Rel), "DT_REL");
-    const void *plt = table(w, DT_JMPREL, pltsz, -1, plt_rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel), "DT_JMPREL");
-    if (TABLE_BAD(relr) || TABLE_BAD(rela) || TABLE_BAD(rel) || TABLE_BAD(plt))
-        return -1;
-    memset(w->counts, 0, sizeof w->counts);
-    w->last_sym = 0;
-    if (walk_relr(w, relr, im->dyn[DT_RELRSZ]) || walk_rela(w, rela, relasz) || walk_rel(w, rel, relsz) ||
-        (plt_rela ? walk_rela(w, plt, pltsz) : walk_rel(w, plt, pltsz)))
-        return -1;
-    trace_counts(w);
-    return 0;
+    return relocate_one(ctx, r->type, r->sym, r->where, r->addend, r->has_addend) ? -1 : 0;
 }
 
 static int run_deferred(struct walk *w)
@@ -255,20 +281,29 @@ static int run_deferred(struct walk *w)
     return 0;
 }
 
-int elf_relocate_all(struct load *ld)
+/* The bind step of one image; *state is this open's walk (its deferred IFUNC values). */
+int elf_bind(struct load *ld, struct image *im, void **state)
 {
-    struct walk w = { .ld = ld };
-    int rc = 0;
-    for (size_t i = 0; i < ld->nimages && !rc; i++)    /* every module number known before any use */
-        rc = elf_tls_register(ld->images[i], ld->d);
-    for (size_t i = ld->nimages; i-- > 0 && !rc;) {     /* dependencies (later in BFS) first */
-        w.im = ld->images[i];
-        rc = w.im->macho ? macho_apply_fixups(ld, w.im) : relocate_image(&w);
-    }
-    if (!rc)
-        rc = run_deferred(&w);
-    for (size_t i = 0; i < ld->nimages && !rc; i++)
-        ld->images[i]->state = IMG_RELOCATED;
-    free(w.def);
+    struct walk *w = *state;
+    if (!w && !(w = *state = calloc(1, sizeof *w)))
+        return diag_fail(ld->d, PLUGIN_ERR_NOMEM, im->path, "out of memory");
+    w->ld = ld;
+    w->im = im;
+    memset(w->counts, 0, sizeof w->counts);
+    w->last_sym = 0;
+    if (elf_walk_relocs(im, arch_relative_type(im->arch), apply_one, w, ld->d))
+        return -1;
+    trace_counts(w);
+    return 0;
+}
+
+int elf_bind_done(struct load *ld, void *state, bool run)
+{
+    struct walk *w = state;
+    int rc = w && run ? run_deferred(w) : 0;
+    (void)ld;
+    if (w)
+        free(w->def);
+    free(w);
     return rc;
 }

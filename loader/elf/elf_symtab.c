@@ -16,7 +16,7 @@
  *   - an unversioned reference takes an unversioned definition at once; otherwise the one
  *     non-hidden versioned definition (the default "@@" version) when there is exactly one.
  */
-#include "core/internal.h"
+#include "elf/elf.h"
 
 #include <string.h>
 
@@ -40,14 +40,14 @@ static uint32_t sysv_hash_of(const char *s)
     return h;
 }
 
-void sym_query_init(struct sym_query *q, const char *name, const struct version *v)
+/* The name's hash for one table, computed once per lookup (the query caches it). */
+static uint32_t query_hash(struct sym_query *q, int which)
 {
-    q->name = name;
-    q->gnu_hash = gnu_hash_of(name);
-    q->sysv_hash = 0;
-    q->have_sysv = false;
-    q->version = v;
-    q->newest = false;
+    if (!q->hashed[which]) {
+        q->hash[which] = which == 0 ? gnu_hash_of(q->name) : sysv_hash_of(q->name);
+        q->hashed[which] = true;
+    }
+    return q->hash[which];
 }
 
 uint64_t elf_symbol_addr(const struct image *im, const Elf64_Sym *sym)
@@ -64,16 +64,16 @@ struct match_state {
 static bool version_ok(const struct image *im, uint32_t idx, const struct sym_query *q,
                        struct match_state *st, const Elf64_Sym *sym)
 {
-    if (!im->versym)
+    if (!elf_of(im)->versym)
         return true;                        /* the object has no versions: accept */
-    uint16_t vs = im->versym[idx];
+    uint16_t vs = elf_of(im)->versym[idx];
     uint32_t ndx = vs & 0x7fff;
     bool hidden = (vs & 0x8000) != 0;
     if (q->version) {
-        const char *have = ndx < im->nversions ? im->versions[ndx].name : NULL;
+        const char *have = ndx < elf_of(im)->nversions ? elf_of(im)->versions[ndx].name : NULL;
         if (have && strcmp(have, q->version->name) == 0)
             return true;
-        return !(q->version->hidden || have || hidden) && ndx < im->nversions;
+        return !(q->version->hidden || have || hidden) && ndx < elf_of(im)->nversions;
     }
     if (ndx >= (q->newest ? 2u : 3u)) {     /* versioned: remember the default one, decide later */
         if (!hidden && st->nversioned++ == 0)
@@ -85,7 +85,7 @@ static bool version_ok(const struct image *im, uint32_t idx, const struct sym_qu
 
 static bool sym_ok(const struct image *im, uint32_t idx, const struct sym_query *q, struct match_state *st)
 {
-    const Elf64_Sym *sym = &im->symtab[idx];
+    const Elf64_Sym *sym = &elf_of(im)->symtab[idx];
     unsigned type = ELF64_ST_TYPE(sym->st_info), bind = ELF64_ST_BIND(sym->st_info);
     unsigned vis = ELF64_ST_VISIBILITY(sym->st_other);
     if (sym->st_shndx == SHN_UNDEF || (sym->st_value == 0 && sym->st_shndx != SHN_ABS && type != STT_TLS))
@@ -97,16 +97,16 @@ static bool sym_ok(const struct image *im, uint32_t idx, const struct sym_query 
         return false;
     if (vis == STV_HIDDEN || vis == STV_INTERNAL)
         return false;
-    const char *name = image_str(im, sym->st_name);
+    const char *name = elf_str(elf_of(im), sym->st_name);
     if (!name || strcmp(name, q->name) != 0)
         return false;
     return version_ok(im, idx, q, st, sym);
 }
 
-static const Elf64_Sym *find_gnu(const struct image *im, const struct sym_query *q, struct match_state *st)
+static const Elf64_Sym *find_gnu(const struct image *im, struct sym_query *q, struct match_state *st)
 {
-    const struct gnu_hash *g = &im->gnu;
-    uint32_t h = q->gnu_hash;
+    const struct gnu_hash *g = &elf_of(im)->gnu;
+    uint32_t h = query_hash(q, 0);
     uint64_t word = g->bloom[(h / 64) & (g->bloom_size - 1)];
     uint64_t mask = (1ULL << (h % 64)) | (1ULL << ((h >> g->bloom_shift) % 64));
     if ((word & mask) != mask)
@@ -114,10 +114,10 @@ static const Elf64_Sym *find_gnu(const struct image *im, const struct sym_query 
     uint32_t i = g->buckets[h % g->nbuckets];
     if (i == 0)
         return NULL;
-    for (; i < im->nsyms; i++) {            /* every chain ends by nsyms - 1 (checked at load) */
+    for (; i < elf_of(im)->nsyms; i++) {            /* chain words up to nsyms - 1 were checked at load */
         uint32_t ch = g->chain[i - g->symoffset];
         if ((ch | 1) == (h | 1) && sym_ok(im, i, q, st))
-            return &im->symtab[i];
+            return &elf_of(im)->symtab[i];
         if (ch & 1)
             break;
     }
@@ -126,15 +126,11 @@ static const Elf64_Sym *find_gnu(const struct image *im, const struct sym_query 
 
 static const Elf64_Sym *find_sysv(const struct image *im, struct sym_query *q, struct match_state *st)
 {
-    if (!q->have_sysv) {
-        q->sysv_hash = sysv_hash_of(q->name);
-        q->have_sysv = true;
-    }
-    uint32_t i = im->sysv_buckets[q->sysv_hash % im->sysv_nbucket];
-    for (uint32_t steps = 0; i != STN_UNDEF && i < im->nsyms && steps < im->nsyms; steps++) {
+    uint32_t i = elf_of(im)->sysv_buckets[query_hash(q, 1) % elf_of(im)->sysv_nbucket];
+    for (uint32_t steps = 0; i != STN_UNDEF && i < elf_of(im)->nsyms && steps < elf_of(im)->nsyms; steps++) {
         if (sym_ok(im, i, q, st))
-            return &im->symtab[i];
-        i = im->sysv_chain[i];
+            return &elf_of(im)->symtab[i];
+        i = elf_of(im)->sysv_chain[i];
     }
     return NULL;
 }
@@ -142,8 +138,28 @@ static const Elf64_Sym *find_sysv(const struct image *im, struct sym_query *q, s
 const Elf64_Sym *elf_find_symbol(const struct image *im, struct sym_query *q)
 {
     struct match_state st = { NULL, 0 };
-    const Elf64_Sym *s = im->gnu.nbuckets ? find_gnu(im, q, &st) : find_sysv(im, q, &st);
+    const Elf64_Sym *s = elf_of(im)->gnu.nbuckets ? find_gnu(im, q, &st) : find_sysv(im, q, &st);
     if (s)
         return s;
     return st.nversioned == 1 ? st.versioned : NULL;
+}
+
+bool elf_symbol_exported(const Elf64_Sym *s)
+{
+    int type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
+    int vis = ELF64_ST_VISIBILITY(s->st_other);
+    return s->st_shndx != SHN_UNDEF && type != STT_SECTION && type != STT_FILE &&
+           (bind == STB_GLOBAL || bind == STB_WEAK || bind == STB_GNU_UNIQUE) &&
+           (vis == STV_DEFAULT || vis == STV_PROTECTED);
+}
+
+const char *elf_symbol_version(const struct elf_object *o, uint32_t i, bool *hidden)
+{
+    *hidden = false;
+    if (!o->versym || i >= o->nsyms)
+        return NULL;
+    uint16_t vs = o->versym[i];
+    *hidden = (vs & 0x8000) != 0;           /* not the default version: name@V, not name@@V */
+    uint32_t ndx = vs & 0x7fff;
+    return ndx > VER_NDX_GLOBAL && ndx < o->nversions ? o->versions[ndx].name : NULL;
 }

@@ -17,7 +17,7 @@
  *     Only a module already in glibc's static TLS has a fixed offset; an object of ours that asks
  *     for it would need new static TLS, which is refused.
  */
-#include "core/internal.h"
+#include "elf/elf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,21 +39,21 @@ static void (*glibc_static_info)(size_t *size, size_t *align);
 int elf_tls_register(struct image *im, struct diag *d)
 {
     size_t id;
-    if (!im->tls.present || im->tls.id)
+    if (!elf_of(im)->tls.present || elf_of(im)->tls.id)
         return 0;
-    if (tls_module_add(image_addr(im, im->tls.vaddr), im->tls.filesz, im->tls.memsz, im->tls.align, &id))
+    if (tls_module_add(image_addr(im, elf_of(im)->tls.vaddr), elf_of(im)->tls.filesz, elf_of(im)->tls.memsz, elf_of(im)->tls.align, &id))
         return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "too many modules with thread-local storage");
-    im->tls.id = id + 1;
+    elf_of(im)->tls.id = id + 1;
     arch_tlv_init();
     diag_trace(d, "%s: thread-local block of %llu bytes is module 0x%llx", im->path,
-               (unsigned long long)im->tls.memsz, (unsigned long long)(TLS_MODULE_BASE + id));
+               (unsigned long long)elf_of(im)->tls.memsz, (unsigned long long)(TLS_MODULE_BASE + id));
     return 0;
 }
 
 void elf_tls_forget(struct image *im)
 {
-    if (im->tls.id)
-        tls_module_forget(im->tls.id - 1);
+    if (elf_of(im)->tls.id)
+        tls_module_forget(elf_of(im)->tls.id - 1);
 }
 
 /* The x86-64 psABI allows __tls_get_addr to be called with a misaligned stack (old GCC did). */
@@ -85,7 +85,7 @@ void *elf_tlsdesc_address(const uint64_t *desc)
 
 void *elf_tls_symbol_address(const struct image *im, const Elf64_Sym *sym)
 {
-    return im->tls.id ? tls_block(im->tls.id - 1) + sym->st_value : NULL;
+    return elf_of(im)->tls.id ? tls_block(elf_of(im)->tls.id - 1) + sym->st_value : NULL;
 }
 
 /* glibc's helpers, found once through the process's symbols (never dlsym). */
@@ -103,10 +103,10 @@ static void find_glibc_helpers(struct load *ld)
 static bool host_static_tls(const struct image *def)
 {
     size_t size = 0, align = 0;
-    if (!def->tls.host_static || !glibc_static_info)
+    if (!elf_of(def)->tls.host_static || !glibc_static_info)
         return false;
     glibc_static_info(&size, &align);
-    intptr_t off = def->tls.host_tpoff;
+    intptr_t off = elf_of(def)->tls.host_tpoff;
 #if defined(__x86_64__)
     return off < 0 && (size_t)-off <= size;             /* variant II: below the thread pointer */
 #else
@@ -126,26 +126,27 @@ static int tls_target(struct load *ld, struct image *im, uint32_t symidx, struct
         *t = (struct tls_target){ im, 0 };
         return 0;
     }
-    if (resolve_symbol(ld, im, symidx, &r))
+    if (elf_resolve_symbol(ld, im, symidx, &r))
         return -1;
-    if (r.sym && ELF64_ST_TYPE(r.sym->st_info) != STT_TLS)
+    const Elf64_Sym *sym = r.sym;               /* r.def is ELF: ELF references bind to ELF */
+    if (sym && ELF64_ST_TYPE(sym->st_info) != STT_TLS)
         return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "TLS relocation against a non-TLS symbol");
-    if (!r.sym && r.addr)
+    if (!sym && r.addr)
         return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
                          "a thread-local symbol cannot come from the resolve callback");
-    *t = (struct tls_target){ r.def, r.sym ? r.sym->st_value : 0 };
+    *t = (struct tls_target){ r.def, sym ? sym->st_value : 0 };
     return 0;
 }
 
 static int module_of(struct load *ld, struct image *im, const struct tls_target *t, uint64_t *mod)
 {
     const struct image *def = t->def;
-    if (def && !def->is_host && def->tls.id) {
-        *mod = TLS_MODULE_BASE + def->tls.id - 1;
+    if (def && !def->is_host && elf_of(def)->tls.id) {
+        *mod = TLS_MODULE_BASE + elf_of(def)->tls.id - 1;
         return 0;
     }
-    if (def && def->is_host && def->tls.host_modid) {
-        *mod = def->tls.host_modid;
+    if (def && def->is_host && elf_of(def)->tls.host_modid) {
+        *mod = elf_of(def)->tls.host_modid;
         return 0;
     }
     return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "TLS relocation names %s, which has no PT_TLS",
@@ -156,7 +157,7 @@ static int tpoff_of(struct load *ld, struct image *im, const struct tls_target *
                     intptr_t *off)
 {
     if (t->def && t->def->is_host && host_static_tls(t->def)) {
-        *off = t->def->tls.host_tpoff;
+        *off = elf_of(t->def)->tls.host_tpoff;
         return 0;
     }
     return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,

@@ -9,7 +9,14 @@
 #ifndef PLUGIN_MACHO_H
 #define PLUGIN_MACHO_H
 
-#include "core/internal.h"
+#include "core/format.h"
+
+extern const struct format macho_format;
+
+static inline struct macho *macho_of(const struct image *im)
+{
+    return (struct macho *)im->fmt_data;
+}
 
 #define MH_MAGIC_64_LE   0xfeedfacfu   /* as read little-endian */
 #define MH_CIGAM_64_LE   0xcffaedfeu   /* a big-endian 64-bit Mach-O */
@@ -98,6 +105,11 @@ int macho_trie_check(const uint8_t *trie, size_t size, size_t *nexports, const c
 /* The terminal information of the trie node at off (e->found false: none); *children receives
  * where its child list starts. False when the node is malformed. */
 bool macho_trie_terminal(const uint8_t *trie, size_t size, size_t off, struct macho_export *e, size_t *children);
+/* macho_trie_walk.c: call visit(ctx, name, export) for every export of a checked trie (names
+ * with their leading underscore); stops at the first non-zero visit. -1 on a malformed trie. */
+int macho_trie_walk(const uint8_t *trie, size_t size,
+                    int (*visit)(void *ctx, const char *name, const struct macho_export *e), void *ctx);
+
 /* Find name (with its leading underscore) in a checked trie. */
 bool macho_trie_find(const uint8_t *trie, size_t size, const char *name, struct macho_export *out);
 
@@ -125,6 +137,8 @@ void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct
 /* Symbol i of LC_SYMTAB when it is an external definition in a section (N_EXT | N_SECT) with a
  * name terminated inside the string table: its name and (unslid) value. */
 bool macho_symbol(const struct image *im, uint32_t i, const char **name, uint64_t *value);
+/* macho_addr.c: the export at or below a (plugin_addr_info), named as plugin_lookup takes it. */
+bool macho_nearest(const struct image *im, uintptr_t a, const char **name, uintptr_t *sym_addr);
 /* plugin_lookup for a Mach-O image: the C name F is the symbol _F. */
 void *macho_lookup(const struct image *im, const char *name, struct diag *d);
 

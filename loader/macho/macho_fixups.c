@@ -45,12 +45,12 @@ static bool is_variadic(const char *name)
 static bool find_in_macho(const struct image *im, const char *sym, uint64_t *addr)
 {
     struct macho_export e;
-    if (!im || !im->macho || !im->macho->trie || !macho_trie_find(im->macho->trie, im->macho->trie_size, sym, &e) ||
+    if (!im || !macho_of(im) || !macho_of(im)->trie || !macho_trie_find(macho_of(im)->trie, macho_of(im)->trie_size, sym, &e) ||
         (e.flags & (MACHO_EXPORT_REEXPORT | MACHO_EXPORT_STUB_AND_RESOLVER)) ||
         (e.flags & MACHO_EXPORT_KIND_MASK) == MACHO_EXPORT_KIND_THREAD_LOCAL)
         return false;
     *addr = (e.flags & MACHO_EXPORT_KIND_MASK) == MACHO_EXPORT_KIND_ABSOLUTE ? e.address
-                                                                           : im->bias + im->macho->base_vaddr + e.address;
+                                                                           : im->bias + macho_of(im)->base_vaddr + e.address;
     return true;
 }
 
@@ -59,7 +59,7 @@ static int host_bind(struct load *ld, struct image *im, const char *sym, uint64_
     const char *c = sym[0] == '_' ? sym + 1 : sym;     /* the C name */
     const char *where;
     *found = resolve_host_name(ld, c, addr, &where);
-    if (*found && im->macho->cputype == MACHO_CPU_ARM64 && is_variadic(c))
+    if (*found && macho_of(im)->cputype == MACHO_CPU_ARM64 && is_variadic(c))
         return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
                          "binds %s, a variadic function: Apple's arm64 ABI passes variadic arguments on the stack, "
                          "Linux's in registers", c);
@@ -121,7 +121,7 @@ static int uleb(struct cursor *c, uint64_t *v)
 
 static int set_segment(struct cursor *c, unsigned seg)
 {
-    const struct macho *m = c->im->macho;
+    const struct macho *m = macho_of(c->im);
     if (seg >= m->nsegs)
         return bad(c, "segment index out of range");
     c->seg_addr = m->segs[seg].vmaddr;
@@ -334,7 +334,7 @@ static int fixup_one(struct chained *ch, uint16_t fmt, uint64_t vaddr, uint64_t 
     } else {                                                        /* rebase */
         uint64_t target = w & 0xfffffffffULL, high8 = (w >> 36) & 0xff;
         /* PTR_64: target is a vmaddr; PTR_64_OFFSET: an offset from the image's base. */
-        uint64_t base = fmt == DYLD_CHAINED_PTR_64_OFFSET ? ch->im->macho->base_vaddr : 0;
+        uint64_t base = fmt == DYLD_CHAINED_PTR_64_OFFSET ? macho_of(ch->im)->base_vaddr : 0;
         v = (ch->im->bias + base + target) | high8 << 56;
     }
     memcpy(image_addr(ch->im, vaddr), &v, 8);
@@ -379,7 +379,7 @@ static int walk_segment(struct chained *ch, uint32_t seg_off)
     uint16_t page_size = rd16(s + 4), fmt = rd16(s + 6), pages = rd16(s + 20);
     uint64_t seg_vaddr;
     memcpy(&seg_vaddr, s + 8, 8);                  /* segment_offset: from the image's base */
-    seg_vaddr += ch->im->macho->base_vaddr;
+    seg_vaddr += macho_of(ch->im)->base_vaddr;
     if (fmt != DYLD_CHAINED_PTR_64 && fmt != DYLD_CHAINED_PTR_64_OFFSET)
         return diag_fail(ch->ld->d, PLUGIN_ERR_UNSUPPORTED, ch->im->path,
                          "chained pointer format %s (%u) is not supported", pointer_format_name(fmt), fmt);
@@ -399,7 +399,7 @@ static int walk_segment(struct chained *ch, uint32_t seg_off)
 
 static int run_chained(struct load *ld, struct image *im)
 {
-    const struct macho_range *r = &im->macho->chained;
+    const struct macho_range *r = &macho_of(im)->chained;
     struct chained ch = { ld, im, macho_linkedit(im, r->off), r->size, 0, 0, 0, 0 };
     if (!ch.p || ch.size < 28)
         return cbad(&ch, "header too small", ch.size);
@@ -413,7 +413,7 @@ static int run_chained(struct load *ld, struct image *im)
     if (!range_in(starts, 4, ch.size))
         return cbad(&ch, "starts_in_image out of range", starts);
     uint32_t nseg = rd32(ch.p + starts);
-    if (nseg > im->macho->nsegs || !range_in(starts + 4, 4ULL * nseg, ch.size))
+    if (nseg > macho_of(im)->nsegs || !range_in(starts + 4, 4ULL * nseg, ch.size))
         return cbad(&ch, "starts_in_image counts too many segments", nseg);
     for (uint32_t i = 0; i < nseg; i++) {
         uint32_t so = rd32(ch.p + starts + 4 + 4 * i);
@@ -425,7 +425,7 @@ static int run_chained(struct load *ld, struct image *im)
 
 int macho_apply_fixups(struct load *ld, struct image *im)
 {
-    struct macho *m = im->macho;
+    struct macho *m = macho_of(im);
     int rc = m->chained_fixups ? (m->chained.present ? run_chained(ld, im) : 0)
                                : stream(ld, im, &m->rebase, "rebase", 0) || stream(ld, im, &m->bind, "bind", 1) ||
                                      stream(ld, im, &m->lazy_bind, "lazy bind", 2) ||

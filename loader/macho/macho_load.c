@@ -22,8 +22,8 @@ enum {
 
 static uint32_t pflags_of(uint32_t prot)
 {
-    return ((prot & VM_PROT_READ_) ? PF_R : 0) | ((prot & VM_PROT_WRITE_) ? PF_W : 0) |
-           ((prot & VM_PROT_EXECUTE_) ? PF_X : 0);
+    return ((prot & VM_PROT_READ_) ? SEG_R : 0) | ((prot & VM_PROT_WRITE_) ? SEG_W : 0) |
+           ((prot & VM_PROT_EXECUTE_) ? SEG_X : 0);
 }
 
 int macho_read_image(struct image *im, struct source *s, struct diag *d)
@@ -31,7 +31,8 @@ int macho_read_image(struct image *im, struct source *s, struct diag *d)
     struct macho *m = calloc(1, sizeof *m);
     if (!m)
         return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
-    im->macho = m;
+    im->fmt = &macho_format;
+    im->fmt_data = m;
     if (macho_read_headers(m, s, d))
         return -1;
     if (!(im->segs = calloc(m->nsegs, sizeof *im->segs)))
@@ -55,12 +56,13 @@ int macho_read_image(struct image *im, struct source *s, struct diag *d)
     im->align = m->cputype == MACHO_CPU_ARM64 ? 0x4000 : 0x1000;  /* Apple's page size per CPU */
     im->arch = arch_native();
     im->soname = m->install_name;
+    im->base_vaddr = m->base_vaddr;
     return 0;
 }
 
 const uint8_t *macho_linkedit(const struct image *im, uint32_t off)
 {
-    const struct macho *m = im->macho;
+    const struct macho *m = macho_of(im);
     for (size_t i = 0; i < m->nsegs; i++)
         if (strcmp(m->segs[i].name, "__LINKEDIT") == 0)
             return image_addr(im, m->segs[i].vmaddr + (off - m->segs[i].fileoff));
@@ -70,7 +72,7 @@ const uint8_t *macho_linkedit(const struct image *im, uint32_t off)
 /* The initializer sections, in load-command order. */
 static int find_init_sections(struct image *im, struct diag *d)
 {
-    struct macho *m = im->macho;
+    struct macho *m = macho_of(im);
     for (size_t i = 0; i < m->nsects; i++) {
         const struct macho_section *sc = &m->sects[i];
         unsigned type = sc->flags & SECTION_TYPE_;
@@ -91,7 +93,7 @@ static int find_init_sections(struct image *im, struct diag *d)
 
 int macho_decode(struct image *im, struct diag *d)
 {
-    struct macho *m = im->macho;
+    struct macho *m = macho_of(im);
     const struct macho_range *r = m->exports_trie.present ? &m->exports_trie : &m->exports;
     if (r->present && r->size) {
         m->trie = macho_linkedit(im, r->off);
@@ -119,8 +121,8 @@ static int find_dylib(struct load *ld, struct image *im, const struct macho_dyli
         return deps_try_path(ld, path, "@loader_path", out) < 0 ? -1 : 0;
     }
     if (!strncmp(name, "@rpath/", 7)) {
-        for (size_t i = 0; i < im->macho->nrpaths && !*out; i++) {
-            const char *rp = im->macho->rpaths[i];
+        for (size_t i = 0; i < macho_of(im)->nrpaths && !*out; i++) {
+            const char *rp = macho_of(im)->rpaths[i];
             int n = !strncmp(rp, "@loader_path", 12) ? snprintf(path, sizeof path, "%s%s/%s", im->origin ? im->origin : "",
                                                                rp + 12, name + 7)
                                                      : snprintf(path, sizeof path, "%s/%s", rp, name + 7);
@@ -136,7 +138,7 @@ static int find_dylib(struct load *ld, struct image *im, const struct macho_dyli
 
 int macho_load_deps(struct load *ld, struct image *im)
 {
-    struct macho *m = im->macho;
+    struct macho *m = macho_of(im);
     if (!m->ndylibs)
         return 0;
     if (!(im->needed = calloc(m->ndylibs, sizeof *im->needed)))
@@ -147,7 +149,7 @@ int macho_load_deps(struct load *ld, struct image *im)
         bool system = !strncmp(dl->name, "/usr/lib/", 9) || !strncmp(dl->name, "/System/", 8);
         if (find_dylib(ld, im, dl, &im->needed[i]))
             return -1;
-        if (im->needed[i] && !im->needed[i]->macho)
+        if (im->needed[i] && im->needed[i]->fmt != &macho_format)
             return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "dependency %s is not a Mach-O object", dl->name);
         if (!im->needed[i] && !system && !dl->weak)
             return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found", dl->name);
@@ -159,7 +161,7 @@ typedef void (*macho_init_fn)(int, char **, char **);
 
 void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct diag *d)
 {
-    const struct macho *m = im->macho;
+    const struct macho *m = macho_of(im);
     for (size_t i = 0; i < m->ninits; i++) {
         const struct macho_init_section *sc = &m->inits[i];
         size_t n = sc->size / (sc->offsets ? 4 : 8);
@@ -180,7 +182,7 @@ void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct
 
 bool macho_symbol(const struct image *im, uint32_t i, const char **name, uint64_t *value)
 {
-    const struct macho *m = im->macho;
+    const struct macho *m = macho_of(im);
     const uint8_t *syms = m->symtab.present ? macho_linkedit(im, m->symtab.off) : NULL;
     const char *strs = m->strtab.present ? (const char *)macho_linkedit(im, m->strtab.off) : NULL;
     if (!syms || !strs || i >= m->nsyms)
@@ -201,9 +203,9 @@ static bool symtab_find(const struct image *im, const char *sym, struct macho_ex
 {
     const char *name;
     uint64_t value;
-    for (uint32_t i = 0; i < im->macho->nsyms; i++)
+    for (uint32_t i = 0; i < macho_of(im)->nsyms; i++)
         if (macho_symbol(im, i, &name, &value) && !strcmp(name, sym)) {
-            *e = (struct macho_export){ true, 0, value - im->macho->base_vaddr, 0, 0, NULL };
+            *e = (struct macho_export){ true, 0, value - macho_of(im)->base_vaddr, 0, 0, NULL };
             return true;
         }
     return false;
@@ -213,7 +215,7 @@ void *macho_lookup(const struct image *im, const char *name, struct diag *d)
 {
     char sym[1024];
     struct macho_export e;
-    const struct macho *m = im->macho;
+    const struct macho *m = macho_of(im);
     bool ok = (size_t)snprintf(sym, sizeof sym, "_%s", name) < sizeof sym &&
               (m->trie ? macho_trie_find(m->trie, m->trie_size, sym, &e) : symtab_find(im, sym, &e));
     if (!ok) {

@@ -73,7 +73,7 @@ static void scan_sections(const struct macho *m, struct tlv_layout *l)
 int macho_tlv_setup(struct image *im, struct diag *d)
 {
     struct tlv_layout l;
-    scan_sections(im->macho, &l);
+    scan_sections(macho_of(im), &l);
     if (!l.ndesc)
         return 0;
     if (l.ndesc > 8)
@@ -83,7 +83,7 @@ int macho_tlv_setup(struct image *im, struct diag *d)
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "thread-local template is outside the segments");
     if (tls_module_add(image_addr(im, l.lo), l.init_end - l.lo, l.end - l.lo, 16, &id))
         return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "too many modules with thread-local storage");
-    im->macho->tlv_module = id + 1;
+    macho_of(im)->tlv_module = id + 1;
     for (size_t s = 0; s < l.ndesc; s++) {
         if (l.desc_size[s] % sizeof(struct tlv_desc) || !image_range_ok(im, l.desc[s], l.desc_size[s], RANGE_WRITE))
             return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "__thread_vars at 0x%llx is malformed",
@@ -106,8 +106,8 @@ int macho_tlv_setup(struct image *im, struct diag *d)
 
 void macho_tlv_forget(struct image *im)
 {
-    if (im->macho && im->macho->tlv_module)
-        tls_module_forget(im->macho->tlv_module - 1);
+    if (macho_of(im) && macho_of(im)->tlv_module)
+        tls_module_forget(macho_of(im)->tlv_module - 1);
 }
 
 void *macho_tlv_lookup(const struct image *im, uint64_t desc_vaddr)

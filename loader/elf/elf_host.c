@@ -1,15 +1,13 @@
 /*
- * host.c — the objects the process already has, and the registry of the objects we loaded.
+ * elf_host.c — the host provider on Linux: the objects the process already has.
  *
  * Host objects are the ones the system loader mapped: the executable, libc, ld.so, the vDSO,
  * and anything the host dlopen'ed. dl_iterate_phdr (part of libc, not libdl) lists them in load
- * order with their program headers; we read each one's dynamic symbol table ourselves. The list
- * is refreshed only when the system loader's load/unload counters moved.
- *
- * Our own objects are kept in a list in load order. Both lists are only touched with the load
- * lock held (api.c), so nothing here locks.
+ * order with their program headers; we read each one's dynamic symbol table ourselves, with the
+ * same reader as our own objects (elf_decode_host_dynamic). The list is refreshed only when the
+ * system loader's load/unload counters moved; it is only touched with the load lock held.
  */
-#include "core/internal.h"
+#include "elf/elf.h"
 
 #include <link.h>
 #include <stdlib.h>
@@ -20,7 +18,6 @@ static struct image **hosts;        /* current host objects, load order */
 static size_t nhosts, hosts_cap;
 static struct image *host_cache;    /* every host image ever decoded (never freed) */
 static unsigned long long seen_adds = ~0ULL, seen_subs = ~0ULL;
-static struct image *ours_head, *ours_tail;
 
 struct iter {
     int failed;
@@ -39,16 +36,17 @@ static struct image *host_find_cached(uintptr_t base, const ElfW(Phdr) *phdr)
 static struct image *host_make(struct dl_phdr_info *info)
 {
     struct image *im = calloc(1, sizeof *im);
-    if (!im || !(im->segs = calloc(info->dlpi_phnum ? info->dlpi_phnum : 1, sizeof *im->segs))) {
+    struct elf_object *o = calloc(1, sizeof *o);
+    if (!im || !o || !(im->segs = calloc(info->dlpi_phnum ? info->dlpi_phnum : 1, sizeof *im->segs)) ||
+        !(im->path = strdup(info->dlpi_name ? info->dlpi_name : ""))) {
+        if (im)
+            free(im->segs);
+        free(o);
         free(im);
         return NULL;
     }
-    im->path = strdup(info->dlpi_name ? info->dlpi_name : "");
-    if (!im->path) {
-        free(im->segs);
-        free(im);
-        return NULL;
-    }
+    im->fmt = &elf_format;
+    im->fmt_data = o;
     im->is_host = true;
     im->state = IMG_READY;
     im->arch = arch_native();
@@ -69,16 +67,17 @@ static struct image *host_make(struct dl_phdr_info *info)
     }
     struct diag quiet = { NULL, NULL, NULL };
     if (dyn && im->nsegs && image_range_ok(im, dyn->p_vaddr, dyn->p_memsz, RANGE_READ)) {
-        im->dynamic = image_addr(im, dyn->p_vaddr);
-        im->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
+        o->dynamic = image_addr(im, dyn->p_vaddr);
+        o->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
+        o->has_dynamic = true;
         if (elf_decode_host_dynamic(im, &quiet) != 0)
-            im->nsyms = 0, im->symtab = NULL;   /* unreadable: never matches */
+            o->nsyms = 0, o->symtab = NULL;     /* unreadable: never matches */
     }
-    im->tls.host_modid = info->dlpi_tls_modid;
+    o->tls.host_modid = info->dlpi_tls_modid;
     if (info->dlpi_tls_modid && info->dlpi_tls_data) {
         /* Allocated for this thread already: static TLS, at the same offset in every thread. */
-        im->tls.host_tpoff = (intptr_t)((uintptr_t)info->dlpi_tls_data - arch_thread_pointer());
-        im->tls.host_static = true;
+        o->tls.host_tpoff = (intptr_t)((uintptr_t)info->dlpi_tls_data - arch_thread_pointer());
+        o->tls.host_static = true;
     }
     struct stat st;
     const char *file = im->path[0] ? im->path : "/proc/self/exe";
@@ -124,7 +123,7 @@ static int counters(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;                               /* the first object is enough */
 }
 
-int host_refresh(struct diag *d)
+static int refresh(struct diag *d)
 {
     unsigned long long c[2] = { 0, 0 };
     dl_iterate_phdr(counters, c);
@@ -142,13 +141,13 @@ int host_refresh(struct diag *d)
     return 0;
 }
 
-struct image **host_images(size_t *n)
+static struct image **images(size_t *n)
 {
     *n = nhosts;
     return hosts;
 }
 
-bool host_is_static(void)
+static bool is_static(void)
 {
     for (size_t i = 0; i < nhosts; i++)
         if (hosts[i]->soname && strncmp(hosts[i]->soname, "libc.so", 7) == 0)
@@ -156,48 +155,9 @@ bool host_is_static(void)
     return true;
 }
 
-struct image *registry_find_id(dev_t dev, ino_t ino)
-{
-    for (struct image *im = ours_head; im; im = im->next)
-        if (im->has_id && im->dev == dev && im->ino == ino)
-            return im;
-    for (size_t i = 0; i < nhosts; i++)
-        if (hosts[i]->has_id && hosts[i]->dev == dev && hosts[i]->ino == ino && hosts[i]->path[0])
-            return hosts[i];
-    return NULL;
-}
-
-static bool name_matches(const struct image *im, const char *name)
-{
-    if (im->soname && strcmp(im->soname, name) == 0)
-        return true;
-    const char *slash = im->path ? strrchr(im->path, '/') : NULL;
-    return slash && strcmp(slash + 1, name) == 0;
-}
-
-struct image *registry_find_name(const char *name)
-{
-    for (size_t i = 0; i < nhosts; i++)
-        if (name_matches(hosts[i], name))
-            return hosts[i];
-    for (struct image *im = ours_head; im; im = im->next)
-        if (!im->from_memory && name_matches(im, name))
-            return im;
-    return NULL;
-}
-
-void registry_add(struct image *im)
-{
-    im->next = NULL;
-    if (ours_tail)
-        ours_tail->next = im;
-    else
-        ours_head = im;
-    ours_tail = im;
-}
-
-unsigned registry_new_mark(void)
-{
-    static unsigned mark;
-    return ++mark;
-}
+const struct host_provider elf_host_provider = {
+    .refresh = refresh,
+    .images = images,
+    .is_static = is_static,
+    .addr_info = elf_host_addr_info,
+};

@@ -22,7 +22,7 @@
  * ignores a cache it cannot use.
  */
 #include "core/internal.h"
-#include "core/ldcache.h"
+#include "elf/ldcache.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,0 +1,87 @@
+/*
+ * elf_resolve.c — bind one symbol reference of an ELF object (a relocation's symbol index).
+ *
+ * Before the scope walk (core/resolve.c, ld.so's order for RTLD_NOW | RTLD_LOCAL):
+ *   a symbol that binds locally (defined here with STB_LOCAL or non-default visibility) is this
+ *   object's own; __tls_get_addr is the loader's (only we know our modules' numbers).
+ * The reference's version comes from DT_VERSYM. Not found: a weak reference is 0; a strong one
+ * is an error naming symbol, version and file.
+ */
+#include "elf/elf.h"
+
+#include <string.h>
+
+static int found(struct resolved *out, const struct image *def, const Elf64_Sym *sym)
+{
+    out->def = def;
+    out->sym = sym;
+    out->addr = elf_symbol_addr(def, sym);
+    out->ifunc = ELF64_ST_TYPE(sym->st_info) == STT_GNU_IFUNC;
+    return 0;
+}
+
+/* The front end's answer to the scope walk: the definition of q in im. */
+bool elf_find(const struct image *im, struct sym_query *q, struct resolved *out)
+{
+    const Elf64_Sym *s = elf_of(im)->symtab ? elf_find_symbol(im, q) : NULL;
+    if (s)
+        found(out, im, s);
+    return s != NULL;
+}
+
+/* The version a reference asks for, from its DT_VERSYM entry; NULL when unversioned. */
+static int reference_version(struct image *im, uint32_t idx, const struct version **v, struct diag *d)
+{
+    *v = NULL;
+    if (!elf_of(im)->versym)
+        return 0;
+    uint32_t ndx = elf_of(im)->versym[idx] & 0x7fff;
+    if (ndx < 2)
+        return 0;
+    if (ndx >= elf_of(im)->nversions)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "symbol %u has version index %u, which is not defined",
+                         idx, ndx);
+    if (elf_of(im)->versions[ndx].name)             /* an index without a name: unversioned, as in glibc */
+        *v = &elf_of(im)->versions[ndx];
+    return 0;
+}
+
+int elf_resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct resolved *out)
+{
+    struct diag *d = ld->d;
+    if (idx >= elf_of(im)->nsyms_max)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "relocation names symbol %u; the table has %u", idx,
+                         elf_of(im)->nsyms_max);
+    const Elf64_Sym *sym = &elf_of(im)->symtab[idx];
+    const char *name = elf_str(elf_of(im), sym->st_name);
+    if (!name)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "symbol %u has a name offset past DT_STRSZ", idx);
+    unsigned bind = ELF64_ST_BIND(sym->st_info);
+    if (sym->st_shndx != SHN_UNDEF && (bind == STB_LOCAL || ELF64_ST_VISIBILITY(sym->st_other) != STV_DEFAULT))
+        return found(out, im, sym);
+    if (sym->st_shndx == SHN_UNDEF && strcmp(name, "__tls_get_addr") == 0) {
+        /* Only we know our modules' numbers: the object's __tls_get_addr is ours (it forwards
+         * glibc's modules to glibc's). */
+        *out = (struct resolved){ (uint64_t)(uintptr_t)elf_tls_get_addr_function(), NULL, NULL, false };
+        diag_trace(d, "%s: bound __tls_get_addr to the loader's", im->path);
+        return 0;
+    }
+    const struct version *v;
+    if (reference_version(im, idx, &v, d))
+        return -1;
+    struct sym_query q;
+    sym_query_init(&q, name, v);
+    if (resolve_in_scope(ld, im, &q, out)) {
+        diag_trace(d, "%s: bound %s%s%s to %s (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "",
+                   out->def ? image_name(out->def) : "the resolve callback", (unsigned long long)out->addr);
+        return 0;
+    }
+    if (bind == STB_WEAK) {
+        *out = (struct resolved){ 0, NULL, NULL, false };
+        diag_trace(d, "%s: weak %s is undefined: 0", im->path, name);
+        return 0;
+    }
+    return diag_fail(d, PLUGIN_ERR_UNDEFINED, im->path, "undefined symbol %s%s%s%s%s", name,
+                     v ? "@" : "", v ? v->name : "", v && v->file ? " from " : "", v && v->file ? v->file : "");
+}
+
