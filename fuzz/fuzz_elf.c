@@ -6,13 +6,16 @@
  *
  *   load_object          ELF header and program headers, reservation and mapping, PT_DYNAMIC
  *                        decoding (strings, symbols, hashes, versions), init/fini table checks;
- *   elf_relocate_all     every relocation, with undefined symbols resolved normally (the
- *                        process's objects, then the image itself) but with IFUNC resolvers NOT
+ *   fmt->prepare, bind   every relocation or fixup, with undefined symbols resolved normally (the
+ *   and bind_done        process's objects, then the image itself) but with IFUNC resolvers NOT
  *                        called: the image's arch is a copy of the native one whose call_ifunc
  *                        returns 0 (the arch module is pure data, so swapping it is allowed);
  *   vm_protect_image     RELRO read-only;
  *   plugin_lookup        a few lookups in the relocated image (the hash tables as relocation
  *                        left them).
+ *   elf_describe_memory  what `plugin info` / `plugin symbols` read: the same reader over the
+ *                        bytes as a file (any CPU), every relocation table walked and counted,
+ *                        every exported symbol's name and version read.
  * Skipped: dependency loading (the scope is the image alone, no DT_NEEDED is followed),
  * initializers and finalizers (never called), the registry (the image is never published).
  * Finally image_free unmaps and frees everything.
@@ -21,9 +24,9 @@
  * FUZZ_ELF_VERBOSE=1 in the environment prints each input's outcome (to triage a corpus).
  * Build and run: make fuzz FUZZ_SECONDS=60 (mk/extra.mk).
  */
-#include "core/internal.h"
+#include "core/format.h"
+#include "elf/elf.h"
 
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +55,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (elf_version(EV_CURRENT) == EV_NONE)
-        abort();
     fuzz_arch = *arch_native();
     fuzz_arch.call_ifunc = no_ifunc;
     verbose = getenv("FUZZ_ELF_VERBOSE") != NULL;
@@ -74,8 +75,9 @@ static void check_failure(const plugin_error *err, const char *step)
 static void lookups(struct image *im)
 {
     plugin_error err;
-    for (uint32_t i = 1; i < im->nsyms && i <= MAX_LOOKUPS; i++) {
-        const char *name = image_str(im, im->symtab[i].st_name);
+    const struct elf_object *o = im->fmt == &elf_format ? elf_of(im) : NULL;
+    for (uint32_t i = 1; o && o->symtab && i < o->nsyms && i <= MAX_LOOKUPS; i++) {
+        const char *name = elf_str(o, o->symtab[i].st_name);
         if (name && name[0])
             plugin_lookup((plugin *)im, name, &err);
     }
@@ -90,8 +92,13 @@ static void relocate(struct load *ld, struct image *im)
     im->arch = &fuzz_arch;
     ld->scope = scope;
     ld->nscope = 1;
-    if (elf_relocate_all(ld) != 0)
-        failed = "elf_relocate_all";
+    void *state = NULL;
+    int rc = im->fmt->prepare ? im->fmt->prepare(ld, im) : 0;
+    rc = rc ? rc : im->fmt->bind(ld, im, &state);
+    if (im->fmt->bind_done && im->fmt->bind_done(ld, state, rc == 0))
+        rc = -1;
+    if (rc != 0)
+        failed = "bind";
     else if (vm_protect_image(im, ld->d) != 0)
         failed = "vm_protect_image";
     else
@@ -104,8 +111,38 @@ static void relocate(struct load *ld, struct image *im)
     ld->nscope = 0;
 }
 
+static int count(void *ctx, const struct elf_reloc *r)
+{
+    *(uint64_t *)ctx += r->type;
+    return 0;
+}
+
+/* What the CLI reads: the described file, its relocation tables and its exports. */
+static void describe(const uint8_t *data, size_t size)
+{
+    plugin_error err = { PLUGIN_OK, "" };
+    struct diag d = { &err, NULL, NULL };
+    struct image *im = elf_describe_memory(data, size, "fuzz-input", &d);
+    if (!im) {
+        check_failure(&err, "elf_describe_memory");
+        return;
+    }
+    const struct elf_object *o = elf_of(im);
+    uint64_t sum = 0;
+    bool hidden;
+    if (elf_walk_relocs(im, ARCH_NO_RELATIVE, count, &sum, &d) != 0)
+        check_failure(&err, "elf_walk_relocs");
+    for (uint32_t i = 1; o->symtab && i < o->nsyms; i++)
+        if (elf_symbol_exported(&o->symtab[i]) && elf_str(o, o->symtab[i].st_name))
+            sum += elf_symbol_version(o, i, &hidden) != NULL;
+    if (verbose)
+        fprintf(stderr, "fuzz_elf: described (%llu)\n", (unsigned long long)sum);
+    elf_describe_free(im);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    describe(data, size);
     plugin_error err = { PLUGIN_OK, "" };
     size_t traced = 0;
     struct diag d = { &err, trace_sink, &traced };

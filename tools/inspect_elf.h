@@ -5,7 +5,6 @@
  *
  * Both functions print their report to stdout, or one error line "plugin: FILE: cause" to stderr
  * and nothing to stdout. They return 0 on success, 1 when the file cannot be read or is malformed.
- * The caller must have called elf_version(EV_CURRENT) first.
  */
 #ifndef PLUGIN_TOOLS_INSPECT_ELF_H
 #define PLUGIN_TOOLS_INSPECT_ELF_H

@@ -22,7 +22,6 @@
 
 #include <elf.h>
 #include <errno.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,10 +295,6 @@ int main(int argc, char **argv)
     if (a.help) {
         print_command_help(c);
         return EXIT_OK;
-    }
-    if (elf_version(EV_CURRENT) == EV_NONE) {
-        fprintf(stderr, "plugin: libelf is too old: %s\n", elf_errmsg(-1));
-        return EXIT_FAIL;
     }
     return c->run(&a);
 }

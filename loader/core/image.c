@@ -36,7 +36,7 @@ void *image_file_addr(const struct image *im, uint64_t vaddr)
         if (vaddr >= sg->vaddr && vaddr - sg->vaddr < sg->filesz)
             return (void *)(uintptr_t)(im->file_view + sg->offset + (vaddr - sg->vaddr));
     }
-    return (void *)(uintptr_t)im->file_view;    /* not reached after a range check */
+    return NULL;                                /* not reached after a range check */
 }
 
 const char *image_name(const struct image *im)

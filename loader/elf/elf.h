@@ -103,6 +103,8 @@ void elf_object_free(struct image *im);
 /* Describe path without loading it: an image over the file's bytes (any CPU), with its
  * elf_object. NULL with d's error filled. Free with elf_describe_free. */
 struct image *elf_describe(const char *path, struct diag *d);
+/* The same over a buffer (which must outlive the image). */
+struct image *elf_describe_memory(const void *data, size_t size, const char *name, struct diag *d);
 void elf_describe_free(struct image *im);
 
 /* One relocation, as the tables give it (RELR entries come as this CPU's RELATIVE type with
@@ -128,7 +130,7 @@ uint64_t elf_symbol_addr(const struct image *im, const Elf64_Sym *sym);
 /* What plugin_lookup can find (as dlsym would): defined, linkable type, global/weak/unique,
  * default or protected visibility. */
 bool elf_symbol_exported(const Elf64_Sym *s);
-/* The version of symbol i that defines it, or NULL; *hidden: not the default version. */
+/* The version (one this object defines) of symbol i, or NULL; *hidden: not the default version. */
 const char *elf_symbol_version(const struct elf_object *o, uint32_t i, bool *hidden);
 
 /* ---- loading (elf_load.c, elf_deps.c, elf_reloc.c, elf_init.c, elf_addr.c) --------------- */

@@ -119,7 +119,7 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
             uint64_t at = va + head + (i - g->symoffset) * 4;
             if (i >= UINT32_MAX || !image_table_ok(im, at, 4, 4))
                 return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH chain runs off the segment");
-            if (g->chain[i - g->symoffset] & 1)
+            if (*(const uint32_t *)image_addr(im, at) & 1)     /* the word just checked */
                 break;
         }
         elf_of(im)->nsyms = (uint32_t)i + 1;

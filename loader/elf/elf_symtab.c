@@ -161,5 +161,7 @@ const char *elf_symbol_version(const struct elf_object *o, uint32_t i, bool *hid
     uint16_t vs = o->versym[i];
     *hidden = (vs & 0x8000) != 0;           /* not the default version: name@V, not name@@V */
     uint32_t ndx = vs & 0x7fff;
-    return ndx > VER_NDX_GLOBAL && ndx < o->nversions ? o->versions[ndx].name : NULL;
+    if (ndx <= VER_NDX_GLOBAL || ndx >= o->nversions || o->versions[ndx].file)
+        return NULL;                        /* none, or a version needed from another file */
+    return o->versions[ndx].name;
 }

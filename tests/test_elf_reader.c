@@ -1,0 +1,110 @@
+/*
+ * test_elf_reader.c — the ELF reader on hostile layouts, through both of its users: the loader
+ * (plugin_open_memory) and the CLI (plugin info / plugin symbols read the same reader).
+ *
+ * A GNU hash table whose chains cross a hole between two segments: the chain of the largest
+ * bucket lies in the second segment (so a check that starts there passes), the chain of a smaller
+ * bucket starts in the hole. A lookup through the smaller bucket would read unmapped memory. The
+ * object is built here, for this lane's CPU, from nothing but the ELF header types.
+ */
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+enum {
+    A_SIZE = 0x1000,                 /* PT_LOAD R at vaddr 0: headers and the GNU hash header */
+    B_OFF = 0x1000, B_VADDR = 0x3000, B_SIZE = 0xd000,   /* PT_LOAD R, after a two-page hole */
+    C_OFF = 0xe000, C_VADDR = 0x12000, C_SIZE = 0x1000,  /* PT_LOAD RW: the dynamic table */
+    FILE_SIZE = 0xf000,
+    HASH = 0xfe0,                    /* header 16, bloom 8, two buckets 8: chains start at 0x1000 */
+    SYMTAB = 0x3100, STRTAB = 0xff00,
+    BIG_BUCKET = 1 + (B_VADDR - 0x1000) / 4,   /* its chain word is B's first word */
+};
+
+static uint32_t gnu_hash(const char *s)
+{
+    uint32_t h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+static void phdr(Elf64_Phdr *p, uint32_t type, uint32_t flags, uint64_t off, uint64_t vaddr, uint64_t size)
+{
+    *p = (Elf64_Phdr){ type, flags, off, vaddr, vaddr, size, size, type == PT_LOAD ? 0x1000 : 8 };
+}
+
+/* The object: "probe" hashes to the small bucket, whose chain word (vaddr 0x1000) is in the hole. */
+static uint8_t *chain_in_a_hole(void)
+{
+    uint8_t *f = calloc(1, FILE_SIZE);
+    cr_assert_not_null(f);
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)f;
+    memcpy(eh->e_ident, ELFMAG, SELFMAG);
+    eh->e_ident[EI_CLASS] = ELFCLASS64;
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_ident[EI_VERSION] = EV_CURRENT;
+    eh->e_type = ET_DYN;
+    eh->e_machine = NATIVE_EM;
+    eh->e_version = EV_CURRENT;
+    eh->e_phoff = sizeof *eh;
+    eh->e_ehsize = sizeof *eh;
+    eh->e_phentsize = sizeof(Elf64_Phdr);
+    eh->e_phnum = 4;
+    Elf64_Phdr *ph = (Elf64_Phdr *)(f + sizeof *eh);
+    phdr(&ph[0], PT_LOAD, PF_R, 0, 0, A_SIZE);
+    phdr(&ph[1], PT_LOAD, PF_R, B_OFF, B_VADDR, B_SIZE);
+    phdr(&ph[2], PT_LOAD, PF_R | PF_W, C_OFF, C_VADDR, C_SIZE);
+    phdr(&ph[3], PT_DYNAMIC, PF_R | PF_W, C_OFF, C_VADDR, 6 * sizeof(Elf64_Dyn));
+
+    uint32_t *h = (uint32_t *)(f + HASH);
+    h[0] = 2, h[1] = 1, h[2] = 1, h[3] = 6;    /* nbuckets, symoffset, bloom words, bloom shift */
+    memset(&h[4], 0xff, 8);                     /* a bloom filter that lets every name through */
+    uint32_t small = gnu_hash("probe") % 2;
+    h[6 + small] = 1;
+    h[6 + !small] = BIG_BUCKET;
+    *(uint32_t *)(f + B_OFF) = 1;               /* the big bucket's chain ends at once */
+    memcpy(f + B_OFF + (STRTAB - B_VADDR), "\0probe", 7);
+
+    Elf64_Dyn *dyn = (Elf64_Dyn *)(f + C_OFF);
+    dyn[0] = (Elf64_Dyn){ DT_GNU_HASH, { HASH } };
+    dyn[1] = (Elf64_Dyn){ DT_SYMTAB, { SYMTAB } };
+    dyn[2] = (Elf64_Dyn){ DT_SYMENT, { sizeof(Elf64_Sym) } };
+    dyn[3] = (Elf64_Dyn){ DT_STRTAB, { STRTAB } };
+    dyn[4] = (Elf64_Dyn){ DT_STRSZ, { 16 } };
+    dyn[5] = (Elf64_Dyn){ DT_NULL, { 0 } };
+    return f;
+}
+
+Test(elf_reader, gnu_hash_chains_must_lie_in_one_segment)
+{
+    uint8_t *f = chain_in_a_hole();
+    plugin_error err;
+    plugin *p = plugin_open_memory(f, FILE_SIZE, "chain-in-a-hole", NULL, &err);
+    if (p)
+        plugin_lookup(p, "probe", &err);        /* before the fix: a read in the hole (SIGSEGV) */
+    cr_assert_null(p, "an object whose hash chains cross a hole was loaded");
+    cr_expect_eq(err.code, PLUGIN_ERR_FORMAT, "code %d: %s", err.code, err.message);
+    cr_expect(strstr(err.message, "chain-in-a-hole: DT_GNU_HASH chains (2049 words) are not inside one read-only segment"),
+              "message: %s", err.message);
+
+    /* The CLI reads the same reader: it refuses the file with the same words, in one line. */
+    char *dir = make_temp_dir(), path[4200];
+    snprintf(path, sizeof path, "%s/hole.so", dir);
+    write_file(path, f, FILE_SIZE);
+    char *argv[] = { PLUGIN_CLI, "symbols", path, NULL }, *out = NULL, *errs = NULL;
+    int status = run_capture(argv, &out, &errs);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 1, "plugin symbols: status 0x%x, stdout %s", status, out);
+    cr_expect(strstr(errs, "DT_GNU_HASH chains (2049 words)") != NULL && strchr(errs, '\n') == strrchr(errs, '\n'),
+              "stderr: %s", errs);
+    cr_expect_str_empty(out);
+    free(out);
+    free(errs);
+    free(dir);
+    free(f);
+}
