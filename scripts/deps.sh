@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install every Debian package the build, the demo and the tests need, when missing.
-# Quick when nothing is missing (a few dpkg-query calls). Uses sudo when not root.
+# scripts/deps.sh [demo|test]: install the Debian packages the demo needs (demo), or everything the
+# build, the demo and the tests need (test, the default), when missing. Uses sudo when not root.
+# Needs neither root nor the network when nothing is missing (a few dpkg-query calls).
 #
-# On an x86-64 host it also prepares the aarch64 test lane (make test runs the whole suite a second
-# time as aarch64 code under qemu-user):
+# For the tests on an x86-64 host it also prepares the aarch64 lane (make test runs the whole
+# suite a second time as aarch64 code under qemu-user):
 #   - the cross compiler, qemu-user and its binfmt rule, and arm64 libelf/zlib by multiarch;
 #   - Criterion for arm64 in a private sysroot (build/sysroot-arm64): libcriterion-dev:arm64 does
 #     not co-install with the amd64 one, so its runtime set is downloaded and unpacked there;
@@ -12,9 +13,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(
-  gcc make pkg-config binutils   # the build
+WHAT=${1:-test}
+case $WHAT in demo|test) ;; *) echo "usage: $0 [demo|test]" >&2; exit 2 ;; esac
+
+DEMO_PKGS=(
+  gcc libc6-dev make binutils    # the build: the library, the CLI, examples/*.so, examples/host.c
+  pkg-config                     # plugin.pc, for programs built against an installed plugin
   libelf-dev zlib1g-dev          # libelf (elfutils) for reading ELF; libelf.a needs libz
+)
+TEST_PKGS=(
   libcriterion-dev               # the test framework
   clang lld                      # fixtures for the other CPU (-target ...), the fuzz target
   gdb                            # the debugger test (tools/plugin-gdb.py)
@@ -36,10 +43,16 @@ SYSROOT=build/sysroot-arm64
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+as_root() {
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null; then
+    echo "deps: not root and no sudo: run as root: bash scripts/deps.sh $WHAT" >&2; exit 1
+  fi
+  $SUDO "$@"
+}
 export DEBIAN_FRONTEND=noninteractive
 APT=(apt-get -o DPkg::Lock::Timeout=300 -q)
 updated=0
-apt_update() { [ $updated = 1 ] || { $SUDO "${APT[@]}" update; updated=1; }; }
+apt_update() { [ $updated = 1 ] || { as_root "${APT[@]}" update; updated=1; }; }
 
 # Names without an architecture mean the native one (with arm64 added, both may be installed).
 NATIVE=$(dpkg --print-architecture)
@@ -59,34 +72,45 @@ install_missing() {
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "deps: installing ${missing[*]}"
   apt_update
-  $SUDO "${APT[@]}" install -y --no-install-recommends "${missing[@]}"
+  as_root "${APT[@]}" install -y --no-install-recommends "${missing[@]}"
 }
 
+# apt-get download needs no root, only package lists that know the arm64 packages: tried first,
+# then again after an apt-get update (lists missing or out of date). As root, apt would hand the
+# download to its unprivileged _apt user, which cannot write our temporary directory: no sandbox.
 criterion_sysroot() {
   [ -f "$SYSROOT/.complete" ] && return 0
   echo "deps: unpacking Criterion for arm64 into $SYSROOT"
-  apt_update
-  local tmp
+  local tmp debs=("${CRITERION_ARM64[@]/%/:arm64}") nosandbox=()
+  [ -z "$SUDO" ] && nosandbox=(-o APT::Sandbox::User=root)
   tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get -q download "${CRITERION_ARM64[@]/%/:arm64}")
+  if ! (cd "$tmp" && apt-get -q "${nosandbox[@]}" download "${debs[@]}" 2>/dev/null); then
+    echo "deps: not downloadable with the current package lists: apt-get update, then again"
+    rm -f "$tmp"/*.deb
+    apt_update
+    (cd "$tmp" && apt-get -q "${nosandbox[@]}" download "${debs[@]}")
+  fi
   mkdir -p "$SYSROOT"
   for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$SYSROOT"; done
   rm -rf "$tmp"
   touch "$SYSROOT/.complete"
 }
 
+# Mounted first (a chroot may not see the host's mount): the rule may already be there.
 register_binfmt() {
-  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && return 0
   [ -e /proc/sys/fs/binfmt_misc/register ] ||
-    $SUDO mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && return 0
   echo "deps: registering qemu-aarch64 with binfmt_misc"
-  grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf | $SUDO tee /proc/sys/fs/binfmt_misc/register >/dev/null
+  grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf | as_root tee /proc/sys/fs/binfmt_misc/register >/dev/null
 }
 
-install_missing "${PKGS[@]}"
+install_missing "${DEMO_PKGS[@]}"
+[ "$WHAT" = demo ] && exit 0
+install_missing "${TEST_PKGS[@]}"
 if [ "$(uname -m)" = x86_64 ]; then
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    $SUDO dpkg --add-architecture arm64
+    as_root dpkg --add-architecture arm64
     updated=0
   fi
   install_missing "${CROSS_PKGS[@]}"

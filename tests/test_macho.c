@@ -20,6 +20,7 @@
 #include "plugin.h"
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -543,7 +544,8 @@ Test(macho, two_level_dependency_through_rpath)
     cr_assert_eq(*(int **)must_lookup(p, "tl_host_value_ptr"), host_value);
 }
 
-Test(macho, variadic_host_function)
+/* The fixture's printf goes to this test's stdout, captured (not shown) and compared. */
+Test(macho, variadic_host_function, .init = cr_redirect_stdout)
 {
     const char *path = mfix("libprintf.%s.dylib", MCPU);
 #if defined(__aarch64__)
@@ -556,6 +558,7 @@ Test(macho, variadic_host_function)
     fflush(stdout);
     cr_assert_eq(n, (int)strlen("macho printf: 12345 abc ok\n"), "printf returned %d", n);
     cr_assert_eq(*(int *)must_lookup(p, "pf_value"), 5);
+    cr_assert_stdout_eq_str("macho printf: 12345 abc ok\n", "pf_print printed something else");
 #endif
 }
 
