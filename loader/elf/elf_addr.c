@@ -23,9 +23,10 @@
  * before a hidden one. */
 static int sym_rank(const struct image *im, uint32_t i)
 {
-    const Elf64_Sym *s = &elf_of(im)->symtab[i];
+    const struct elf_object *o = elf_of(im);
+    const Elf64_Sym *s = &o->symtab[i];
     int r = ELF64_ST_BIND(s->st_info) == STB_GLOBAL ? 2 : 0;
-    if (!elf_of(im)->versym || !(elf_of(im)->versym[i] & 0x8000))
+    if (!o->versym || !(o->versym[i] & 0x8000))
         r += 1;
     return r;
 }
@@ -33,11 +34,12 @@ static int sym_rank(const struct image *im, uint32_t i)
 /* The nearest exported symbol of an ELF image at or below a. */
 bool elf_nearest(const struct image *im, uintptr_t a, const char **name, uintptr_t *sym_addr)
 {
+    const struct elf_object *o = elf_of(im);
     const Elf64_Sym *best = NULL;
     bool best_in = false;
     int best_rank = -1;
-    for (uint32_t i = 1; elf_of(im)->symtab && i < elf_of(im)->nsyms; i++) {
-        const Elf64_Sym *s = &elf_of(im)->symtab[i];
+    for (uint32_t i = 1; o->symtab && i < o->nsyms; i++) {
+        const Elf64_Sym *s = &o->symtab[i];
         unsigned type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
         if (s->st_shndx == SHN_UNDEF || s->st_shndx == SHN_ABS || !s->st_name)
             continue;
@@ -57,12 +59,12 @@ bool elf_nearest(const struct image *im, uintptr_t a, const char **name, uintptr
             if (best_in == in && (v < bv || (v == bv && rank <= best_rank)))
                 continue;
         }
-        if (!elf_str(elf_of(im), s->st_name))
+        if (!elf_str(o, s->st_name))
             continue;
         best = s, best_in = in, best_rank = rank;
     }
     if (best) {
-        *name = elf_str(elf_of(im), best->st_name);
+        *name = elf_str(o, best->st_name);
         *sym_addr = im->bias + (uintptr_t)best->st_value;
     }
     return best != NULL;

@@ -109,9 +109,10 @@ static int search_list(struct load *ld, const char *origin, const char *list, co
 
 static const char *image_rpath(const struct image *im)
 {
-    if (im->fmt != &elf_format || dyn_has(elf_of(im), DT_RUNPATH) || !dyn_has(elf_of(im), DT_RPATH))
+    const struct elf_object *o = elf_of(im);
+    if (im->fmt != &elf_format || dyn_has(o, DT_RUNPATH) || !dyn_has(o, DT_RPATH))
         return NULL;                            /* RUNPATH present: RPATH is ignored (glibc) */
-    return elf_str(elf_of(im), elf_of(im)->dyn[DT_RPATH]);
+    return elf_str(o, o->dyn[DT_RPATH]);
 }
 
 /* The directory of the running executable, for $ORIGIN in its RPATH and in LD_LIBRARY_PATH. */
@@ -296,12 +297,13 @@ static const struct image *version_provider(struct load *ld, const struct image 
 
 int elf_check_versions(struct load *ld, struct image *im)
 {
-    if (im->fmt != &elf_format || !dyn_has(elf_of(im), DYN_VERNEED))
+    struct elf_object *o = elf_of(im);
+    if (im->fmt != &elf_format || !dyn_has(o, DYN_VERNEED))
         return 0;                               /* Mach-O has no symbol versions */
-    uint64_t va = elf_of(im)->dyn[DYN_VERNEED], n = elf_of(im)->dyn[DYN_VERNEEDNUM];
+    uint64_t va = o->dyn[DYN_VERNEED], n = o->dyn[DYN_VERNEEDNUM];
     for (uint64_t k = 0; k < n && k < 65536; k++) {
         const Elf64_Verneed *vn = image_addr(im, va);
-        const char *file = image_table_ok(im, va, sizeof *vn, 4) ? elf_str(elf_of(im), vn->vn_file) : NULL;
+        const char *file = image_table_ok(im, va, sizeof *vn, 4) ? elf_str(o, vn->vn_file) : NULL;
         if (!file)
             return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "DT_VERNEED entry %llu is malformed",
                              (unsigned long long)k);
@@ -316,7 +318,7 @@ int elf_check_versions(struct load *ld, struct image *im)
         uint64_t ava = va + vn->vn_aux;
         for (uint32_t j = 0; check && j < vn->vn_cnt; j++) {
             const Elf64_Vernaux *a = image_addr(im, ava);
-            const char *v = image_table_ok(im, ava, sizeof *a, 4) ? elf_str(elf_of(im), a->vna_name) : NULL;
+            const char *v = image_table_ok(im, ava, sizeof *a, 4) ? elf_str(o, a->vna_name) : NULL;
             if (!v)
                 return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "DT_VERNEED entry %llu aux %u is malformed",
                                  (unsigned long long)k, j);

@@ -34,8 +34,9 @@ static int dyn_index(int64_t tag)
 
 static int decode_entries(struct image *im, bool host, struct diag *d)
 {
-    for (size_t i = 0; i < elf_of(im)->ndynamic; i++) {
-        const Elf64_Dyn *e = &elf_of(im)->dynamic[i];
+    struct elf_object *o = elf_of(im);
+    for (size_t i = 0; i < o->ndynamic; i++) {
+        const Elf64_Dyn *e = &o->dynamic[i];
         if (e->d_tag == DT_NULL)
             return 0;
         int idx = dyn_index(e->d_tag);
@@ -44,8 +45,8 @@ static int decode_entries(struct image *im, bool host, struct diag *d)
         uint64_t v = e->d_un.d_val;
         if (host && v >= im->bias + im->lo && v < im->bias + im->hi)
             v -= im->bias;              /* a pointer glibc already relocated */
-        elf_of(im)->dyn[idx] = v;
-        elf_of(im)->dyn_present |= 1ULL << idx;
+        o->dyn[idx] = v;
+        o->dyn_present |= 1ULL << idx;
     }
     return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "PT_DYNAMIC has no DT_NULL terminator");
 }
@@ -67,19 +68,20 @@ static int check_names(struct image *im, struct diag *d)
 
 static int setup_strtab(struct image *im, struct diag *d)
 {
-    if (!dyn_has(elf_of(im), DT_STRTAB) || !dyn_has(elf_of(im), DT_STRSZ) || elf_of(im)->dyn[DT_STRSZ] == 0)
+    struct elf_object *o = elf_of(im);
+    if (!dyn_has(o, DT_STRTAB) || !dyn_has(o, DT_STRSZ) || o->dyn[DT_STRSZ] == 0)
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no dynamic string table (DT_STRTAB/DT_STRSZ)");
-    if (!image_table_ok(im, elf_of(im)->dyn[DT_STRTAB], elf_of(im)->dyn[DT_STRSZ], 1))
+    if (!image_table_ok(im, o->dyn[DT_STRTAB], o->dyn[DT_STRSZ], 1))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
                          "string table (DT_STRTAB 0x%llx, DT_STRSZ 0x%llx) is not inside a read-only segment's file data",
-                         (unsigned long long)elf_of(im)->dyn[DT_STRTAB], (unsigned long long)elf_of(im)->dyn[DT_STRSZ]);
-    elf_of(im)->strtab = image_addr(im, elf_of(im)->dyn[DT_STRTAB]);
-    elf_of(im)->strsz = elf_of(im)->dyn[DT_STRSZ];
-    if (elf_of(im)->strtab[elf_of(im)->strsz - 1] != '\0')
+                         (unsigned long long)o->dyn[DT_STRTAB], (unsigned long long)o->dyn[DT_STRSZ]);
+    o->strtab = image_addr(im, o->dyn[DT_STRTAB]);
+    o->strsz = o->dyn[DT_STRSZ];
+    if (o->strtab[o->strsz - 1] != '\0')
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "string table does not end with a NUL");
-    if (dyn_has(elf_of(im), DT_SONAME) && !(im->soname = elf_str(elf_of(im), elf_of(im)->dyn[DT_SONAME])))
+    if (dyn_has(o, DT_SONAME) && !(im->soname = elf_str(o, o->dyn[DT_SONAME])))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_SONAME 0x%llx is past DT_STRSZ",
-                         (unsigned long long)elf_of(im)->dyn[DT_SONAME]);
+                         (unsigned long long)o->dyn[DT_SONAME]);
     return check_names(im, d);
 }
 
@@ -87,12 +89,13 @@ static int setup_strtab(struct image *im, struct diag *d)
  * count is the end of the longest-numbered chain (chains are laid out in symbol order). */
 static int setup_gnu_hash(struct image *im, struct diag *d)
 {
-    uint64_t va = elf_of(im)->dyn[DYN_GNU_HASH];
+    struct elf_object *o = elf_of(im);
+    uint64_t va = o->dyn[DYN_GNU_HASH];
     if (!image_table_ok(im, va, 16, 8))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH 0x%llx is misaligned or not in a read-only segment",
                          (unsigned long long)va);
     const uint32_t *h = image_addr(im, va);
-    struct gnu_hash *g = &elf_of(im)->gnu;
+    struct gnu_hash *g = &o->gnu;
     *g = (struct gnu_hash){ h[0], h[1], h[2], h[3], NULL, NULL, NULL, 0 };
     if (!g->nbuckets || !g->bloom_size || (g->bloom_size & (g->bloom_size - 1)) || g->bloom_shift >= 32)
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
@@ -109,7 +112,7 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
         if (g->buckets[i] > max)
             max = g->buckets[i];
     if (max == 0) {
-        elf_of(im)->nsyms = g->symoffset;
+        o->nsyms = g->symoffset;
     } else {
         if (max < g->symoffset)
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
@@ -122,12 +125,12 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
             if (*(const uint32_t *)image_addr(im, at) & 1)     /* the word just checked */
                 break;
         }
-        elf_of(im)->nsyms = (uint32_t)i + 1;
+        o->nsyms = (uint32_t)i + 1;
     }
     /* A lookup may start at any bucket and walk its chain up to nsyms - 1: every chain word from
      * symoffset on must lie in the table, in one segment (not only the words from the largest
      * bucket on, which the walk above reached). */
-    g->nchain = elf_of(im)->nsyms > g->symoffset ? elf_of(im)->nsyms - g->symoffset : 0;
+    g->nchain = o->nsyms > g->symoffset ? o->nsyms - g->symoffset : 0;
     if (!image_table_ok(im, va + head, (uint64_t)g->nchain * 4, 4))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
                          "DT_GNU_HASH chains (%u words) are not inside one read-only segment", g->nchain);
@@ -140,7 +143,8 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
 
 static int setup_sysv_hash(struct image *im, struct diag *d)
 {
-    uint64_t va = elf_of(im)->dyn[DT_HASH];
+    struct elf_object *o = elf_of(im);
+    uint64_t va = o->dyn[DT_HASH];
     if (!image_table_ok(im, va, 8, 4))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_HASH 0x%llx is misaligned or not in a read-only segment",
                          (unsigned long long)va);
@@ -149,14 +153,14 @@ static int setup_sysv_hash(struct image *im, struct diag *d)
     if (!nbucket || !image_table_ok(im, va, 8 + ((uint64_t)nbucket + nchain) * 4, 4))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_HASH (nbucket %u, nchain %u) is invalid",
                          nbucket, nchain);
-    elf_of(im)->sysv_nbucket = nbucket;
-    elf_of(im)->sysv_buckets = h + 2;
-    elf_of(im)->sysv_chain = h + 2 + nbucket;
-    if (!dyn_has(elf_of(im), DYN_GNU_HASH))
-        elf_of(im)->nsyms = nchain;
-    else if (nchain < elf_of(im)->nsyms)
+    o->sysv_nbucket = nbucket;
+    o->sysv_buckets = h + 2;
+    o->sysv_chain = h + 2 + nbucket;
+    if (!dyn_has(o, DYN_GNU_HASH))
+        o->nsyms = nchain;
+    else if (nchain < o->nsyms)
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
-                         "DT_HASH counts %u symbols, DT_GNU_HASH %u", nchain, elf_of(im)->nsyms);
+                         "DT_HASH counts %u symbols, DT_GNU_HASH %u", nchain, o->nsyms);
     return 0;
 }
 
@@ -169,44 +173,46 @@ static int setup_sysv_hash(struct image *im, struct diag *d)
  */
 static uint32_t symtab_extent(const struct image *im)
 {
-    uint64_t start = elf_of(im)->dyn[DT_SYMTAB], end = start;
+    const struct elf_object *o = elf_of(im);
+    uint64_t start = o->dyn[DT_SYMTAB], end = start;
     for (size_t i = 0; i < im->nsegs; i++)
         if (start >= im->segs[i].vaddr && start < im->segs[i].vaddr + im->segs[i].memsz)
             end = im->segs[i].vaddr + im->segs[i].memsz;
-    if (elf_of(im)->dyn[DT_STRTAB] > start && elf_of(im)->dyn[DT_STRTAB] < end)
-        end = elf_of(im)->dyn[DT_STRTAB];
+    if (o->dyn[DT_STRTAB] > start && o->dyn[DT_STRTAB] < end)
+        end = o->dyn[DT_STRTAB];
     uint64_t n = (end - start) / sizeof(Elf64_Sym);
     if (n > UINT32_MAX)
         n = UINT32_MAX;
-    return n > elf_of(im)->nsyms ? (uint32_t)n : elf_of(im)->nsyms;
+    return n > o->nsyms ? (uint32_t)n : o->nsyms;
 }
 
 static int setup_symtab(struct image *im, struct diag *d)
 {
-    if (!dyn_has(elf_of(im), DT_SYMTAB))
+    struct elf_object *o = elf_of(im);
+    if (!dyn_has(o, DT_SYMTAB))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no dynamic symbol table (DT_SYMTAB)");
-    if (dyn_has(elf_of(im), DT_SYMENT) && elf_of(im)->dyn[DT_SYMENT] != sizeof(Elf64_Sym))
+    if (dyn_has(o, DT_SYMENT) && o->dyn[DT_SYMENT] != sizeof(Elf64_Sym))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_SYMENT %llu is not %zu",
-                         (unsigned long long)elf_of(im)->dyn[DT_SYMENT], sizeof(Elf64_Sym));
-    if (!dyn_has(elf_of(im), DYN_GNU_HASH) && !dyn_has(elf_of(im), DT_HASH))
+                         (unsigned long long)o->dyn[DT_SYMENT], sizeof(Elf64_Sym));
+    if (!dyn_has(o, DYN_GNU_HASH) && !dyn_has(o, DT_HASH))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "no symbol hash table (DT_GNU_HASH or DT_HASH)");
-    if (dyn_has(elf_of(im), DYN_GNU_HASH) && setup_gnu_hash(im, d))
+    if (dyn_has(o, DYN_GNU_HASH) && setup_gnu_hash(im, d))
         return -1;
-    if (dyn_has(elf_of(im), DT_HASH) && setup_sysv_hash(im, d))
+    if (dyn_has(o, DT_HASH) && setup_sysv_hash(im, d))
         return -1;
-    if (!image_table_ok(im, elf_of(im)->dyn[DT_SYMTAB], (uint64_t)elf_of(im)->nsyms * sizeof(Elf64_Sym), 8))
+    if (!image_table_ok(im, o->dyn[DT_SYMTAB], (uint64_t)o->nsyms * sizeof(Elf64_Sym), 8))
         return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
                          "symbol table (DT_SYMTAB 0x%llx, %u symbols) is misaligned or not in a read-only segment",
-                         (unsigned long long)elf_of(im)->dyn[DT_SYMTAB], elf_of(im)->nsyms);
-    elf_of(im)->symtab = image_addr(im, elf_of(im)->dyn[DT_SYMTAB]);
-    elf_of(im)->nsyms_max = symtab_extent(im);
-    if (dyn_has(elf_of(im), DYN_VERSYM)) {
-        if (!image_table_ok(im, elf_of(im)->dyn[DYN_VERSYM], (uint64_t)elf_of(im)->nsyms * 2, 2))
+                         (unsigned long long)o->dyn[DT_SYMTAB], o->nsyms);
+    o->symtab = image_addr(im, o->dyn[DT_SYMTAB]);
+    o->nsyms_max = symtab_extent(im);
+    if (dyn_has(o, DYN_VERSYM)) {
+        if (!image_table_ok(im, o->dyn[DYN_VERSYM], (uint64_t)o->nsyms * 2, 2))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERSYM is misaligned or not in a read-only segment");
-        elf_of(im)->versym = image_addr(im, elf_of(im)->dyn[DYN_VERSYM]);
-        while (elf_of(im)->nsyms_max > elf_of(im)->nsyms &&
-               !image_table_ok(im, elf_of(im)->dyn[DYN_VERSYM], (uint64_t)elf_of(im)->nsyms_max * 2, 2))
-            elf_of(im)->nsyms_max = elf_of(im)->nsyms + (elf_of(im)->nsyms_max - elf_of(im)->nsyms) / 2;
+        o->versym = image_addr(im, o->dyn[DYN_VERSYM]);
+        while (o->nsyms_max > o->nsyms &&
+               !image_table_ok(im, o->dyn[DYN_VERSYM], (uint64_t)o->nsyms_max * 2, 2))
+            o->nsyms_max = o->nsyms + (o->nsyms_max - o->nsyms) / 2;
     }
     return 0;
 }
@@ -218,7 +224,8 @@ static int setup_symtab(struct image *im, struct diag *d)
  */
 static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, struct diag *d)
 {
-    uint64_t va = elf_of(im)->dyn[DYN_VERDEF], n = elf_of(im)->dyn[DYN_VERDEFNUM];
+    struct elf_object *o = elf_of(im);
+    uint64_t va = o->dyn[DYN_VERDEF], n = o->dyn[DYN_VERDEFNUM];
     for (uint64_t k = 0; k < n && k < 65536; k++) {
         if (!image_table_ok(im, va, sizeof(Elf64_Verdef), 4))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERDEF entry %llu is out of range",
@@ -227,7 +234,7 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
         const Elf64_Verdaux *aux = image_addr(im, va + vd->vd_aux);
         uint32_t ndx = vd->vd_ndx & 0x7fff;
         if (vd->vd_version != 1 || !image_table_ok(im, va + vd->vd_aux, sizeof *aux, 4) ||
-            !elf_str(elf_of(im), aux->vda_name))
+            !elf_str(o, aux->vda_name))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERDEF entry %llu is malformed",
                              (unsigned long long)k);
         if (ndx > *max)
@@ -236,7 +243,7 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
          * symbols: glibc leaves it out of the table, so a definition at VER_NDX_GLOBAL has no
          * version name and matches a versioned reference (check_match). */
         if (tab && !(vd->vd_flags & VER_FLG_BASE))
-            tab[ndx] = (struct version){ elf_str(elf_of(im), aux->vda_name), NULL, false, false };
+            tab[ndx] = (struct version){ elf_str(o, aux->vda_name), NULL, false, false };
         if (!vd->vd_next)
             break;
         va += vd->vd_next;
@@ -246,23 +253,24 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
 
 static int walk_verneed(struct image *im, struct version *tab, uint32_t *max, struct diag *d)
 {
-    uint64_t va = elf_of(im)->dyn[DYN_VERNEED], n = elf_of(im)->dyn[DYN_VERNEEDNUM];
+    struct elf_object *o = elf_of(im);
+    uint64_t va = o->dyn[DYN_VERNEED], n = o->dyn[DYN_VERNEEDNUM];
     for (uint64_t k = 0; k < n && k < 65536; k++) {
         const Elf64_Verneed *vn = image_addr(im, va);
-        if (!image_table_ok(im, va, sizeof *vn, 4) || vn->vn_version != 1 || !elf_str(elf_of(im), vn->vn_file))
+        if (!image_table_ok(im, va, sizeof *vn, 4) || vn->vn_version != 1 || !elf_str(o, vn->vn_file))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERNEED entry %llu is malformed",
                              (unsigned long long)k);
         uint64_t ava = va + vn->vn_aux;
         for (uint32_t j = 0; j < vn->vn_cnt; j++) {
             const Elf64_Vernaux *a = image_addr(im, ava);
-            if (!image_table_ok(im, ava, sizeof *a, 4) || !elf_str(elf_of(im), a->vna_name))
+            if (!image_table_ok(im, ava, sizeof *a, 4) || !elf_str(o, a->vna_name))
                 return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERNEED entry %llu aux %u is malformed",
                                  (unsigned long long)k, j);
             uint32_t ndx = a->vna_other & 0x7fff;
             if (ndx > *max)
                 *max = ndx;
             if (tab)
-                tab[ndx] = (struct version){ elf_str(elf_of(im), a->vna_name), elf_str(elf_of(im), vn->vn_file),
+                tab[ndx] = (struct version){ elf_str(o, a->vna_name), elf_str(o, vn->vn_file),
                                              (a->vna_other & 0x8000) != 0, (a->vna_flags & VER_FLG_WEAK) != 0 };
             if (!a->vna_next)
                 break;
@@ -277,27 +285,29 @@ static int walk_verneed(struct image *im, struct version *tab, uint32_t *max, st
 
 static int setup_versions(struct image *im, struct diag *d)
 {
-    if (!elf_of(im)->versym)
+    struct elf_object *o = elf_of(im);
+    if (!o->versym)
         return 0;
-    bool def = dyn_has(elf_of(im), DYN_VERDEF), need = dyn_has(elf_of(im), DYN_VERNEED);
+    bool def = dyn_has(o, DYN_VERDEF), need = dyn_has(o, DYN_VERNEED);
     uint32_t max = 1;
     if ((def && walk_verdef(im, NULL, &max, d)) || (need && walk_verneed(im, NULL, &max, d)))
         return -1;
-    elf_of(im)->versions = calloc(max + 1, sizeof *elf_of(im)->versions);
-    if (!elf_of(im)->versions)
+    o->versions = calloc(max + 1, sizeof *o->versions);
+    if (!o->versions)
         return diag_fail(d, PLUGIN_ERR_NOMEM, image_name(im), "out of memory");
-    elf_of(im)->nversions = max + 1;
-    if ((def && walk_verdef(im, elf_of(im)->versions, &max, d)) || (need && walk_verneed(im, elf_of(im)->versions, &max, d)))
+    o->nversions = max + 1;
+    if ((def && walk_verdef(im, o->versions, &max, d)) || (need && walk_verneed(im, o->versions, &max, d)))
         return -1;
     return 0;
 }
 
 static int decode_common(struct image *im, struct diag *d)
 {
+    struct elf_object *o = elf_of(im);
     if (setup_strtab(im, d) || setup_symtab(im, d) || setup_versions(im, d))
         return -1;
-    uint64_t flags = dyn_has(elf_of(im), DT_FLAGS) ? elf_of(im)->dyn[DT_FLAGS] : 0;
-    im->symbolic = dyn_has(elf_of(im), DT_SYMBOLIC) || (flags & DF_SYMBOLIC);
+    uint64_t flags = dyn_has(o, DT_FLAGS) ? o->dyn[DT_FLAGS] : 0;
+    im->symbolic = dyn_has(o, DT_SYMBOLIC) || (flags & DF_SYMBOLIC);
     return 0;
 }
 

@@ -153,22 +153,24 @@ static int check_relro(struct image *im, struct source *s, const Elf64_Phdr *ph,
 /* PT_TLS: its initial contents lie in a PT_LOAD; its alignment is a power of two. */
 static int check_tls(struct image *im, struct source *s, const Elf64_Phdr *ph, struct diag *d)
 {
+    struct elf_object *o = elf_of(im);
     if (ph->p_filesz > ph->p_memsz || ph->p_memsz > (1ULL << 30) || (ph->p_align & (ph->p_align - 1)) ||
         ph->p_align > 4096 || (ph->p_filesz && !image_range_ok(im, ph->p_vaddr, ph->p_filesz, RANGE_MAPPED)))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
                          "PT_TLS (vaddr 0x%llx, filesz 0x%llx, memsz 0x%llx, align 0x%llx) is malformed",
                          (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_filesz,
                          (unsigned long long)ph->p_memsz, (unsigned long long)ph->p_align);
-    elf_of(im)->tls.vaddr = ph->p_vaddr;
-    elf_of(im)->tls.filesz = ph->p_filesz;
-    elf_of(im)->tls.memsz = ph->p_memsz;
-    elf_of(im)->tls.align = ph->p_align;
-    elf_of(im)->tls.present = true;
+    o->tls.vaddr = ph->p_vaddr;
+    o->tls.filesz = ph->p_filesz;
+    o->tls.memsz = ph->p_memsz;
+    o->tls.align = ph->p_align;
+    o->tls.present = true;
     return 0;
 }
 
 static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t n, bool load, struct diag *d)
 {
+    struct elf_object *o = elf_of(im);
     const Elf64_Phdr *dyn = NULL, *relro = NULL, *tls = NULL;
     for (size_t i = 0; i < n; i++) {
         switch (ph[i].p_type) {
@@ -200,9 +202,9 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
     if (dyn->p_memsz < sizeof(Elf64_Dyn))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "PT_DYNAMIC is too small (%llu bytes)",
                          (unsigned long long)dyn->p_memsz);
-    elf_of(im)->dynamic = (const Elf64_Dyn *)(uintptr_t)dyn->p_vaddr;   /* made a pointer once mapped */
-    elf_of(im)->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
-    elf_of(im)->has_dynamic = true;
+    o->dynamic = (const Elf64_Dyn *)(uintptr_t)dyn->p_vaddr;   /* made a pointer once mapped */
+    o->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
+    o->has_dynamic = true;
     if (tls && check_tls(im, s, tls, d))
         return -1;
     if (relro) {

@@ -11,22 +11,23 @@
 
 int elf_check_init_tables(struct image *im, struct diag *d)
 {
+    struct elf_object *o = elf_of(im);
     static const struct { int tag, size_tag; const char *name; } arrays[] = {
         { DT_INIT_ARRAY, DT_INIT_ARRAYSZ, "DT_INIT_ARRAY" }, { DT_FINI_ARRAY, DT_FINI_ARRAYSZ, "DT_FINI_ARRAY" },
     };
     for (size_t i = 0; i < 2; i++) {
         int tag = arrays[i].tag, sz = arrays[i].size_tag;
-        if (!dyn_has(elf_of(im), tag))
+        if (!dyn_has(o, tag))
             continue;
-        if (elf_of(im)->dyn[sz] % sizeof(uint64_t) || elf_of(im)->dyn[tag] % sizeof(uint64_t) ||
-            !image_range_ok(im, elf_of(im)->dyn[tag], elf_of(im)->dyn[sz], RANGE_READ))
+        if (o->dyn[sz] % sizeof(uint64_t) || o->dyn[tag] % sizeof(uint64_t) ||
+            !image_range_ok(im, o->dyn[tag], o->dyn[sz], RANGE_READ))
             return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "%s (0x%llx, %llu bytes) is malformed", arrays[i].name,
-                             (unsigned long long)elf_of(im)->dyn[tag], (unsigned long long)elf_of(im)->dyn[sz]);
+                             (unsigned long long)o->dyn[tag], (unsigned long long)o->dyn[sz]);
     }
-    if (dyn_has(elf_of(im), DT_PREINIT_ARRAY) && elf_of(im)->dyn[DT_PREINIT_ARRAYSZ])
+    if (dyn_has(o, DT_PREINIT_ARRAY) && o->dyn[DT_PREINIT_ARRAYSZ])
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path, "has DT_PREINIT_ARRAY, which only executables may have");
-    if ((dyn_has(elf_of(im), DT_INIT) && !image_range_ok(im, elf_of(im)->dyn[DT_INIT], 1, RANGE_MAPPED)) ||
-        (dyn_has(elf_of(im), DT_FINI) && !image_range_ok(im, elf_of(im)->dyn[DT_FINI], 1, RANGE_MAPPED)))
+    if ((dyn_has(o, DT_INIT) && !image_range_ok(im, o->dyn[DT_INIT], 1, RANGE_MAPPED)) ||
+        (dyn_has(o, DT_FINI) && !image_range_ok(im, o->dyn[DT_FINI], 1, RANGE_MAPPED)))
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "DT_INIT or DT_FINI is outside the mapped segments");
     return 0;
 }

@@ -32,28 +32,30 @@ bool elf_find(const struct image *im, struct sym_query *q, struct resolved *out)
 /* The version a reference asks for, from its DT_VERSYM entry; NULL when unversioned. */
 static int reference_version(struct image *im, uint32_t idx, const struct version **v, struct diag *d)
 {
+    struct elf_object *o = elf_of(im);
     *v = NULL;
-    if (!elf_of(im)->versym)
+    if (!o->versym)
         return 0;
-    uint32_t ndx = elf_of(im)->versym[idx] & 0x7fff;
+    uint32_t ndx = o->versym[idx] & 0x7fff;
     if (ndx < 2)
         return 0;
-    if (ndx >= elf_of(im)->nversions)
+    if (ndx >= o->nversions)
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "symbol %u has version index %u, which is not defined",
                          idx, ndx);
-    if (elf_of(im)->versions[ndx].name)             /* an index without a name: unversioned, as in glibc */
-        *v = &elf_of(im)->versions[ndx];
+    if (o->versions[ndx].name)             /* an index without a name: unversioned, as in glibc */
+        *v = &o->versions[ndx];
     return 0;
 }
 
 int elf_resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct resolved *out)
 {
+    struct elf_object *o = elf_of(im);
     struct diag *d = ld->d;
-    if (idx >= elf_of(im)->nsyms_max)
+    if (idx >= o->nsyms_max)
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "relocation names symbol %u; the table has %u", idx,
-                         elf_of(im)->nsyms_max);
-    const Elf64_Sym *sym = &elf_of(im)->symtab[idx];
-    const char *name = elf_str(elf_of(im), sym->st_name);
+                         o->nsyms_max);
+    const Elf64_Sym *sym = &o->symtab[idx];
+    const char *name = elf_str(o, sym->st_name);
     if (!name)
         return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "symbol %u has a name offset past DT_STRSZ", idx);
     unsigned bind = ELF64_ST_BIND(sym->st_info);

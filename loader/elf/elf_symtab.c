@@ -85,7 +85,8 @@ static bool version_ok(const struct image *im, uint32_t idx, const struct sym_qu
 
 static bool sym_ok(const struct image *im, uint32_t idx, const struct sym_query *q, struct match_state *st)
 {
-    const Elf64_Sym *sym = &elf_of(im)->symtab[idx];
+    const struct elf_object *o = elf_of(im);
+    const Elf64_Sym *sym = &o->symtab[idx];
     unsigned type = ELF64_ST_TYPE(sym->st_info), bind = ELF64_ST_BIND(sym->st_info);
     unsigned vis = ELF64_ST_VISIBILITY(sym->st_other);
     if (sym->st_shndx == SHN_UNDEF || (sym->st_value == 0 && sym->st_shndx != SHN_ABS && type != STT_TLS))
@@ -97,7 +98,7 @@ static bool sym_ok(const struct image *im, uint32_t idx, const struct sym_query 
         return false;
     if (vis == STV_HIDDEN || vis == STV_INTERNAL)
         return false;
-    const char *name = elf_str(elf_of(im), sym->st_name);
+    const char *name = elf_str(o, sym->st_name);
     if (!name || strcmp(name, q->name) != 0)
         return false;
     return version_ok(im, idx, q, st, sym);
@@ -105,7 +106,8 @@ static bool sym_ok(const struct image *im, uint32_t idx, const struct sym_query 
 
 static const Elf64_Sym *find_gnu(const struct image *im, struct sym_query *q, struct match_state *st)
 {
-    const struct gnu_hash *g = &elf_of(im)->gnu;
+    const struct elf_object *o = elf_of(im);
+    const struct gnu_hash *g = &o->gnu;
     uint32_t h = query_hash(q, 0);
     uint64_t word = g->bloom[(h / 64) & (g->bloom_size - 1)];
     uint64_t mask = (1ULL << (h % 64)) | (1ULL << ((h >> g->bloom_shift) % 64));
@@ -114,10 +116,10 @@ static const Elf64_Sym *find_gnu(const struct image *im, struct sym_query *q, st
     uint32_t i = g->buckets[h % g->nbuckets];
     if (i == 0)
         return NULL;
-    for (; i < elf_of(im)->nsyms; i++) {            /* chain words up to nsyms - 1 were checked at load */
+    for (; i < o->nsyms; i++) {            /* chain words up to nsyms - 1 were checked at load */
         uint32_t ch = g->chain[i - g->symoffset];
         if ((ch | 1) == (h | 1) && sym_ok(im, i, q, st))
-            return &elf_of(im)->symtab[i];
+            return &o->symtab[i];
         if (ch & 1)
             break;
     }
@@ -126,11 +128,12 @@ static const Elf64_Sym *find_gnu(const struct image *im, struct sym_query *q, st
 
 static const Elf64_Sym *find_sysv(const struct image *im, struct sym_query *q, struct match_state *st)
 {
-    uint32_t i = elf_of(im)->sysv_buckets[query_hash(q, 1) % elf_of(im)->sysv_nbucket];
-    for (uint32_t steps = 0; i != STN_UNDEF && i < elf_of(im)->nsyms && steps < elf_of(im)->nsyms; steps++) {
+    const struct elf_object *o = elf_of(im);
+    uint32_t i = o->sysv_buckets[query_hash(q, 1) % o->sysv_nbucket];
+    for (uint32_t steps = 0; i != STN_UNDEF && i < o->nsyms && steps < o->nsyms; steps++) {
         if (sym_ok(im, i, q, st))
-            return &elf_of(im)->symtab[i];
-        i = elf_of(im)->sysv_chain[i];
+            return &o->symtab[i];
+        i = o->sysv_chain[i];
     }
     return NULL;
 }

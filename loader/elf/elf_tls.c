@@ -38,22 +38,24 @@ static void (*glibc_static_info)(size_t *size, size_t *align);
 
 int elf_tls_register(struct image *im, struct diag *d)
 {
+    struct elf_object *o = elf_of(im);
     size_t id;
-    if (!elf_of(im)->tls.present || elf_of(im)->tls.id)
+    if (!o->tls.present || o->tls.id)
         return 0;
-    if (tls_module_add(image_addr(im, elf_of(im)->tls.vaddr), elf_of(im)->tls.filesz, elf_of(im)->tls.memsz, elf_of(im)->tls.align, &id))
+    if (tls_module_add(image_addr(im, o->tls.vaddr), o->tls.filesz, o->tls.memsz, o->tls.align, &id))
         return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "too many modules with thread-local storage");
-    elf_of(im)->tls.id = id + 1;
+    o->tls.id = id + 1;
     arch_tlv_init();
     diag_trace(d, "%s: thread-local block of %llu bytes is module 0x%llx", im->path,
-               (unsigned long long)elf_of(im)->tls.memsz, (unsigned long long)(TLS_MODULE_BASE + id));
+               (unsigned long long)o->tls.memsz, (unsigned long long)(TLS_MODULE_BASE + id));
     return 0;
 }
 
 void elf_tls_forget(struct image *im)
 {
-    if (elf_of(im)->tls.id)
-        tls_module_forget(elf_of(im)->tls.id - 1);
+    struct elf_object *o = elf_of(im);
+    if (o->tls.id)
+        tls_module_forget(o->tls.id - 1);
 }
 
 /* The x86-64 psABI allows __tls_get_addr to be called with a misaligned stack (old GCC did). */
@@ -85,7 +87,8 @@ void *elf_tlsdesc_address(const uint64_t *desc)
 
 void *elf_tls_symbol_address(const struct image *im, const Elf64_Sym *sym)
 {
-    return elf_of(im)->tls.id ? tls_block(elf_of(im)->tls.id - 1) + sym->st_value : NULL;
+    const struct elf_object *o = elf_of(im);
+    return o->tls.id ? tls_block(o->tls.id - 1) + sym->st_value : NULL;
 }
 
 /* glibc's helpers, found once through the process's symbols (never dlsym). */
