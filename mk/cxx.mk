@@ -1,5 +1,5 @@
 # C++: the plugin fixtures/cxx/cxx_plugin.cpp and the C++ host tests/cxx_host.cpp (which links
-# libplugin.a). Included by the Makefile after mk/tests.mk. Used by tests/test_cxx.c.
+# libplugin.a). Included by the Makefile after mk/tests.mk. Used by tests/elf/test_cxx.c.
 #
 #   $(FIX)/cxx/cxx_plugin.so    g++ (aarch64-linux-gnu-g++ in that lane), needs libstdc++.so.6
 #   $(BUILD)/tests/cxx_host     the host that catches the plugin's exceptions (run by the test)

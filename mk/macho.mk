@@ -3,7 +3,7 @@
 #
 # Every object depends on this file, so a change of flags or recipes rebuilds the fixtures.
 # Building Mach-O needs no CPU and no macOS SDK: every fixture is freestanding C. Both CPUs are
-# built in every lane; tests/test_macho.c loads the one of the lane's CPU (x86_64 natively, arm64
+# built in every lane; tests/macho/test_macho.c loads the one of the lane's CPU (x86_64 natively, arm64
 # under qemu) and uses the other for PLUGIN_ERR_ARCH. Everything lands in $(FIX)/macho:
 #
 #   libfix.info.<cpu>.dylib      fixtures/macho/fix.c, LC_DYLD_INFO_ONLY (rebase/bind opcodes)
@@ -74,7 +74,7 @@ macho-fixtures fixtures: $(MACHO_FIXTURES)
 $(TEST_BIN): | $(MACHO_FIXTURES)
 
 # ---- CLI fixtures ----
-# For tests/test_cli_macho.c (`plugin info` / `plugin symbols` on Mach-O, and plugin_lookup
+# For tests/cli/test_cli_macho.c (`plugin info` / `plugin symbols` on Mach-O, and plugin_lookup
 # against the addresses they print), in $(FIX)/macho_cli:
 #
 #   <cpu>/libcli_dep.dylib       fixtures/macho_cli/dep.c, install name @rpath/libcli_dep.dylib

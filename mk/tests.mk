@@ -82,7 +82,7 @@ $(FIX)/origin/origin_plugin.so: fixtures/origin/plugin.c $(FIX)/origin/libsib.so
 	  -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags
 
 # ---- dependency search and symbol versions (issue 5): fixtures/deps/ -> $(FIX)/deps/ ----
-# Used by tests/test_deps.c and tests/test_versions.c. Every library is linked --no-as-needed so
+# Used by tests/elf/test_deps.c and tests/elf/test_versions.c. Every library is linked --no-as-needed so
 # that each DT_NEEDED named here is really in the file.
 #   cycle/libcyc_{a,b,c}.so  A needs B, B needs C, C needs A; DT_RUNPATH '${ORIGIN}' (braced form).
 #                            C is linked against stub/libcyc_a.so (A without its need of B).
@@ -166,9 +166,12 @@ $(DEPS_FIX)/vuser_weak.so: fixtures/deps/vuser.c $(DEPS_FIX)/vnew/libvprov.so
 .PHONY: fixtures
 fixtures: $(FIXTURES)
 
-# ---- the test binary: one Criterion executable from every tests/test_*.c ----
+# ---- the test binary: one Criterion executable from every tests/*/test_*.c ----
+# The folders follow the code: tests/core (the API and what every format shares), tests/elf,
+# tests/macho, tests/arch (the pure relocation tables of both CPUs), tests/cli (the command-line
+# tool and the debugger script, end to end).
 
-TEST_SRCS := $(wildcard tests/test_*.c) tests/helpers.c
+TEST_SRCS := $(wildcard tests/*/test_*.c) tests/helpers.c
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/test_plugin
 TEST_DEFS := -DFIXTURE_DIR=\"$(abspath $(FIX))\" -DPLUGIN_CLI=\"$(abspath $(BUILD)/plugin)\" \

@@ -28,13 +28,13 @@ TEST_PKGS=(
   libclang-rt-14-dev             # libFuzzer and the sanitizer runtimes for clang (make fuzz)
   clang-19 lld-19 llvm-19        # Mach-O fixtures (ld64.lld, llvm-lipo, llvm-objdump for chained fixups)
   g++                            # the C++ fixture and tests/cxx_host.cpp (mk/cxx.mk)
-  libsqlite3-0 libssl3           # real libraries opened by tests/test_reallibs.c
+  libsqlite3-0 libssl3           # real libraries opened by tests/elf/test_reallibs.c
 )
 CROSS_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binfmt
             libelf-dev:arm64 zlib1g-dev:arm64
             g++-aarch64-linux-gnu libstdc++6:arm64 libgcc-s1:arm64   # C++ fixture and host (mk/cxx.mk)
-            libsqlite3-0:arm64 libssl3:arm64                          # tests/test_reallibs.c
-            gdb-multiarch)                                            # tests/test_gdb.c under qemu
+            libsqlite3-0:arm64 libssl3:arm64                          # tests/elf/test_reallibs.c
+            gdb-multiarch)                                            # tests/cli/test_gdb.c under qemu
 # Criterion's arm64 runtime closure (Debian 12), unpacked into the private sysroot.
 CRITERION_ARM64=(libcriterion3 libcriterion-dev libnanomsg5 libgit2-1.5 libffi8 libhttp-parser2.9
                  libmbedcrypto7 libmbedx509-1 libmbedtls14 libpcre2-8-0 libssh2-1 libssl3 zlib1g

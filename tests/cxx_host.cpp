@@ -1,5 +1,5 @@
 // cxx_host.cpp — a C++ program that loads fixtures/cxx/cxx_plugin.cpp with plugin_open and talks
-// C++ to it. Run by tests/test_cxx.c (posix_spawn through run_capture), which checks its output
+// C++ to it. Run by tests/elf/test_cxx.c (posix_spawn through run_capture), which checks its output
 // line by line:
 //
 //   ctor=1 name=cxx_global primes=28        the plugin's static constructor ran once, before use

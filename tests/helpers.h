@@ -1,5 +1,5 @@
 /*
- * helpers.h — shared by every tests/test_*.c (compiled into the one test binary).
+ * helpers.h — shared by every test file (tests/<folder>/test_*.c, compiled into the one test binary).
  *
  * FIXTURE_DIR, PLUGIN_CLI and BUILD_DIR are absolute paths given by mk/tests.mk.
  */

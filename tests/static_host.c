@@ -1,7 +1,7 @@
 /*
  * static_host.c — a fully static executable (gcc -static, glibc) that loads a plugin. There is
  * no libc.so in this process: everything the plugin (fixtures/hostcall.c) uses, the host gives
- * through plugin_options.resolve. Run by tests/test_static.c; prints what happened.
+ * through plugin_options.resolve. Run by tests/core/test_static.c; prints what happened.
  *
  *     static_host PLUGIN
  */

@@ -132,7 +132,7 @@ Test(versions, unversioned_object_matches_any_version)
 #define MACHO_FIX "macho/fix.arm64.bundle"
 #endif
 
-/* What fixtures/macho's fix.c imports from its host (see tests/test_macho.c). */
+/* What fixtures/macho's fix.c imports from its host (see tests/macho/test_macho.c). */
 static int mh_add(int a, int b) { return a + b; }
 static int mh_array[128];
 static char mh_far[16];
