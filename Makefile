@@ -5,6 +5,7 @@
 #   make test            every Criterion suite (fixtures are built from fixtures/*.c)
 #   make SANITIZE=address,undefined test    the same, sanitized (separate build directory)
 #   make ARCH=aarch64 [test]    cross-build everything into build/aarch64 (and run it under qemu)
+#   make check-layout    the include graph between loader/core, elf, macho, tools (no cycle)
 #   make install PREFIX=/usr/local DESTDIR=  header, libraries, CLI, pkg-config file
 #
 # On an x86-64 host, `make test` runs the native suite, then the same suite built for aarch64
@@ -56,7 +57,7 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 DEMO_STAMP := $(BUILD)/.deps-demo-ok
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all deps demo test install clean
+.PHONY: all deps demo test install clean check-layout
 all: $(BUILD)/libplugin.a $(BUILD)/libplugin.so $(BUILD)/plugin
 
 $(DEMO_STAMP):
@@ -109,6 +110,11 @@ install: all
 
 clean:
 	rm -rf build
+
+# The architecture, checked on the sources (scripts/check-layout.sh): core -> nothing, front
+# ends -> core, formats.c and tools -> core and front ends; the core names no format.
+check-layout:
+	@bash scripts/check-layout.sh
 
 # ---- make demo: example plugins loaded by a C host, then by the CLI ----
 EX := $(BUILD)/examples
