@@ -174,7 +174,8 @@ int macho_tlv_setup(struct image *im, struct diag *d);
 void macho_tlv_forget(struct image *im);
 void *macho_tlv_lookup(const struct image *im, uint64_t desc_vaddr);
 
-/* macho_fixups.c: rebase and bind (opcode streams) or chained fixups, all bound now. */
+/* macho_fixups.c: rebase and bind (opcode streams) or chained fixups, all bound now (the walk is
+ * macho_walk.h's). */
 int macho_apply_fixups(struct load *ld, struct image *im);
 
 #endif /* PLUGIN_MACHO_H */
