@@ -15,13 +15,16 @@
  *                        left them).
  * Skipped: dependency loading (the scope is the image alone, no DT_NEEDED is followed),
  * initializers and finalizers (never called), the registry (the image is never published).
- * Finally image_free unmaps and frees everything.
+ * Finally image_free unmaps and frees everything. An input with a Mach-O magic is then also
+ * described as `plugin info` / `plugin symbols` read it (macho_describe: every slice, any CPU,
+ * fixups counted and exports listed by the same reader and walks).
  *
  * Oracle, besides the sanitizers: a step that fails must say why (an error code and a message).
  * FUZZ_ELF_VERBOSE=1 in the environment prints each input's outcome (to triage a corpus).
  * Build and run: make fuzz FUZZ_SECONDS=60 (mk/extra.mk).
  */
 #include "core/internal.h"
+#include "macho/macho_describe.h"
 
 #include <libelf.h>
 #include <stdio.h>
@@ -104,6 +107,17 @@ static void relocate(struct load *ld, struct image *im)
     ld->nscope = 0;
 }
 
+/* What the CLI reads of a Mach-O input: a failure must say why, like a failed load. */
+static void describe(struct source *s, struct diag *d)
+{
+    struct macho_description desc = { 0 };
+    d->err->code = PLUGIN_OK;
+    d->err->message[0] = '\0';
+    if (macho_sniff(s) && macho_describe(&desc, s, d) != 0)
+        check_failure(d->err, "macho_describe");
+    macho_description_free(&desc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     plugin_error err = { PLUGIN_OK, "" };
@@ -121,9 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_failure(&err, "load_object");
     else
         relocate(&ld, im);
-    source_close(&s);
     for (size_t i = ld.nimages; i-- > 0;)
         image_free(ld.images[i]);
     free(ld.images);
+    describe(&s, &d);
+    source_close(&s);
     return 0;
 }
