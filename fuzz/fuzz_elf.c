@@ -18,7 +18,9 @@
  *                        every exported symbol's name and version read.
  * Skipped: dependency loading (the scope is the image alone, no DT_NEEDED is followed),
  * initializers and finalizers (never called), the registry (the image is never published).
- * Finally image_free unmaps and frees everything.
+ * Finally image_free unmaps and frees everything. An input with a Mach-O magic is then also
+ * described as `plugin info` / `plugin symbols` read it (macho_describe: every slice, any CPU,
+ * fixups counted and exports listed by the same reader and walks).
  *
  * Oracle, besides the sanitizers: a step that fails must say why (an error code and a message).
  * FUZZ_ELF_VERBOSE=1 in the environment prints each input's outcome (to triage a corpus).
@@ -26,6 +28,7 @@
  */
 #include "core/format.h"
 #include "elf/elf.h"
+#include "macho/macho_describe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,9 +120,11 @@ static int count(void *ctx, const struct elf_reloc *r)
     return 0;
 }
 
-/* What the CLI reads: the described file, its relocation tables and its exports. */
-static void describe(const uint8_t *data, size_t size)
+/* What the CLI reads of an ELF input: the described file, its relocation tables, its exports. */
+static void describe_elf(const uint8_t *data, size_t size)
 {
+    if (size < SELFMAG || memcmp(data, ELFMAG, SELFMAG) != 0)
+        return;
     plugin_error err = { PLUGIN_OK, "" };
     struct diag d = { &err, NULL, NULL };
     struct image *im = elf_describe_memory(data, size, "fuzz-input", &d);
@@ -140,9 +145,20 @@ static void describe(const uint8_t *data, size_t size)
     elf_describe_free(im);
 }
 
+/* What the CLI reads of a Mach-O input: a failure must say why, like a failed load. */
+static void describe_macho(struct source *s, struct diag *d)
+{
+    struct macho_description desc = { 0 };
+    d->err->code = PLUGIN_OK;
+    d->err->message[0] = '\0';
+    if (macho_sniff(s) && macho_describe(&desc, s, d) != 0)
+        check_failure(d->err, "macho_describe");
+    macho_description_free(&desc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    describe(data, size);
+    describe_elf(data, size);
     plugin_error err = { PLUGIN_OK, "" };
     size_t traced = 0;
     struct diag d = { &err, trace_sink, &traced };
@@ -158,9 +174,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_failure(&err, "load_object");
     else
         relocate(&ld, im);
-    source_close(&s);
     for (size_t i = ld.nimages; i-- > 0;)
         image_free(ld.images[i]);
     free(ld.images);
+    describe_macho(&s, &d);
+    source_close(&s);
     return 0;
 }

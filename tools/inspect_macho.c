@@ -1,13 +1,16 @@
 /*
- * inspect_macho.c — `plugin info` and `plugin symbols` for Mach-O files: macho_read.c reads and
- * checks every slice; this file names the numbers and prints text or JSON.
+ * inspect_macho.c — `plugin info` and `plugin symbols` for Mach-O files: the loader's reader
+ * describes every slice (loader/macho/macho_describe.h: the same header reader, fixup walk and
+ * export trie walk the loader uses); this file names the numbers and prints text or JSON. It
+ * parses nothing.
  *
  * As for ELF, the whole file is read and checked before anything is printed, so a malformed
- * file gives one error line and no half report. A universal file is reported slice by slice; a
- * thin file is one slice. JSON always has a "slices" array, so scripts need not care which.
+ * file gives one error line (the reader's, "plugin: FILE: cause") and no half report. A universal
+ * file is reported slice by slice; a thin file is one slice. JSON always has a "slices" array, so
+ * scripts need not care which.
  */
 #include "inspect_macho.h"
-#include "macho_read.h"
+#include "macho/macho_describe.h"
 #include "text_out.h"
 
 #include <inttypes.h>
@@ -144,9 +147,15 @@ static const char *export_kind(uint64_t flags)
     }
 }
 
-static const char *cpu_of(const struct mo_slice *s, char *buf, size_t n)
+static const char *cpu_of(const struct macho_described *s, char *buf, size_t n)
 {
-    return macho_cpu_name(s->cputype, s->cpusubtype, buf, n);
+    return macho_cpu_name(s->m.cputype, s->m.cpusubtype, buf, n);
+}
+
+/* A re-export's library ordinal, a stub-and-resolver's resolver. */
+static uint64_t export_other(const struct macho_export *e)
+{
+    return (e->flags & MACHO_EXPORT_REEXPORT) ? e->ordinal : e->resolver;
 }
 
 /* ---- info as text -------------------------------------------------------------------------- */
@@ -175,23 +184,23 @@ static void print_flags_text(uint32_t flags)
     putchar('\n');
 }
 
-static void print_dylibs_text(const struct mo_slice *s)
+static void print_dylibs_text(const struct macho *m)
 {
-    if (s->ndylibs == 0)
+    if (m->ndylibs == 0)
         text_field("needed:", NULL);
-    for (size_t i = 0; i < s->ndylibs; i++) {
+    for (size_t i = 0; i < m->ndylibs; i++) {
         printf("%-14s", i == 0 ? "needed:" : "");
-        put_text(s->dylibs[i].name);
-        const char *kind = dylib_kind(s->dylibs[i].cmd);
+        put_text(m->dylibs[i].name);
+        const char *kind = dylib_kind(m->dylibs[i].cmd);
         printf(strcmp(kind, "regular") ? " (%s)\n" : "\n", kind);
     }
-    if (s->nrpaths == 0)
+    if (m->nrpaths == 0)
         text_field("rpaths:", NULL);
-    for (size_t i = 0; i < s->nrpaths; i++)
-        text_field(i == 0 ? "rpaths:" : "", s->rpaths[i]);
+    for (size_t i = 0; i < m->nrpaths; i++)
+        text_field(i == 0 ? "rpaths:" : "", m->rpaths[i]);
 }
 
-static void print_segments_text(const struct mo_slice *s)
+static void print_segments_text(const struct macho *s)
 {
     char init[4], max[4];
     printf("segments:     %zu\n", s->nsegs);
@@ -209,24 +218,25 @@ static void print_segments_text(const struct mo_slice *s)
     }
 }
 
-static void print_commands_text(const struct mo_slice *s)
+static void print_commands_text(const struct macho *m)
 {
     char buf[32];
-    printf("load commands: %" PRIu32 " (%" PRIu32 " bytes)\n", s->ncmds, s->sizeofcmds);
-    for (uint32_t i = 0; i < s->ncmds; i++)
-        printf("  %-28s %" PRIu32 "\n", command_name(s->cmds[i].cmd, buf, sizeof buf), s->cmds[i].size);
+    printf("load commands: %" PRIu32 " (%" PRIu32 " bytes)\n", m->ncmds, m->sizeofcmds);
+    for (uint32_t i = 0; i < m->ncmds; i++)
+        printf("  %-28s %" PRIu32 "\n", command_name(m->commands[i].cmd, buf, sizeof buf), m->commands[i].size);
 }
 
-static void print_fixups_text(const struct mo_slice *s)
+static void print_fixups_text(const struct macho_described *s)
 {
-    const struct mo_fixups *fx = &s->fx;
+    const struct macho_fixup_summary *fx = &s->fixups;
+    const struct macho_fixup_counts *n = &s->counts;
     char buf[32];
-    if (fx->kind == MO_FIXUPS_NONE) {
+    if (fx->kind == MACHO_FIXUPS_NONE) {
         printf("fixups:       none\n");
         return;
     }
-    if (fx->kind == MO_FIXUPS_OPCODES) {
-        printf("fixups:       opcodes (%s)\n", command_name(fx->info_cmd, buf, sizeof buf));
+    if (fx->kind == MACHO_FIXUPS_OPCODES) {
+        printf("fixups:       opcodes (%s)\n", command_name(s->m.dyld_info_cmd, buf, sizeof buf));
     } else {
         printf("fixups:       chained (LC_DYLD_CHAINED_FIXUPS)\n  pointer formats:");
         for (size_t i = 0; i < fx->nptr_formats; i++)
@@ -235,29 +245,30 @@ static void print_fixups_text(const struct mo_slice *s)
                imports_format_name(fx->imports_format), fx->nimports,
                fx->symbols_format == 0 ? "plain" : fx->symbols_format == 1 ? "zlib-compressed" : "in an unknown format");
     }
-    if (fx->not_counted) {
-        printf("  not counted: %s\n", fx->not_counted);
+    if (fx->skipped) {
+        printf("  not counted: %s\n", fx->skipped);
         return;
     }
-    printf("  rebases:     %" PRIu64 "\n  binds:       %" PRIu64 "\n", fx->rebases, fx->binds);
-    if (fx->kind == MO_FIXUPS_OPCODES)
-        printf("  lazy binds:  %" PRIu64 "\n  weak binds:  %" PRIu64 "\n", fx->lazy_binds, fx->weak_binds);
+    printf("  rebases:     %" PRIu64 "\n  binds:       %" PRIu64 "\n", n->rebases, n->binds);
+    if (fx->kind == MACHO_FIXUPS_OPCODES)
+        printf("  lazy binds:  %" PRIu64 "\n  weak binds:  %" PRIu64 "\n", n->lazy_binds, n->weak_binds);
 }
 
-static void print_slice_text(const struct mo_slice *s)
+static void print_slice_text(const struct macho_described *s)
 {
+    const struct macho *m = &s->m;
     char buf[32];
     text_field("cpu:", cpu_of(s, buf, sizeof buf));
-    if (s->unsupported) {
-        text_field("note:", s->unsupported);
+    if (m->unsupported) {
+        text_field("note:", m->unsupported);
         return;
     }
-    printf("%-14s%s (%s)\n", "type:", filetype_name(s->filetype, buf, sizeof buf), filetype_meaning(s->filetype));
-    print_flags_text(s->flags);
-    text_field("install name:", s->install_name);
-    print_dylibs_text(s);
-    print_segments_text(s);
-    print_commands_text(s);
+    printf("%-14s%s (%s)\n", "type:", filetype_name(m->filetype, buf, sizeof buf), filetype_meaning(m->filetype));
+    print_flags_text(m->flags);
+    text_field("install name:", m->install_name);
+    print_dylibs_text(m);
+    print_segments_text(m);
+    print_commands_text(m);
     print_fixups_text(s);
     if (s->have_trie)
         printf("exported symbols: %zu\n", s->nexports);
@@ -265,10 +276,10 @@ static void print_slice_text(const struct mo_slice *s)
         printf("exported symbols: 0 (no export trie)\n");
 }
 
-static void print_info_text(const struct mo_file *f)
+static void print_info_text(const char *path, const struct macho_description *f)
 {
     char buf[32];
-    text_field("file:", f->path);
+    text_field("file:", path);
     if (!f->fat_magic) {
         text_field("format:", "Mach-O");
         print_slice_text(&f->slices[0]);
@@ -278,7 +289,7 @@ static void print_info_text(const struct mo_file *f)
            f->fat_magic == FAT_MAGIC_64_BE ? "FAT_MAGIC_64" : "FAT_MAGIC", f->nslices);
     for (size_t i = 0; i < f->nslices; i++)
         printf("  slice %zu: %-8s offset 0x%" PRIx64 ", size 0x%" PRIx64 "\n", i,
-               cpu_of(&f->slices[i], buf, sizeof buf), f->slices[i].off, f->slices[i].size);
+               cpu_of(&f->slices[i], buf, sizeof buf), f->slices[i].at.off, f->slices[i].at.size);
     for (size_t i = 0; i < f->nslices; i++) {
         printf("\n== slice %zu (%s) ==\n", i, cpu_of(&f->slices[i], buf, sizeof buf));
         print_slice_text(&f->slices[i]);
@@ -310,7 +321,7 @@ static void print_flags_json(uint32_t flags)
     fputs("],\n", stdout);
 }
 
-static void print_dylibs_json(const struct mo_slice *s)
+static void print_dylibs_json(const struct macho *s)
 {
     fputs("      \"dylibs\": [", stdout);
     for (size_t i = 0; i < s->ndylibs; i++) {
@@ -327,7 +338,7 @@ static void print_dylibs_json(const struct mo_slice *s)
     fputs("],\n", stdout);
 }
 
-static void print_segments_json(const struct mo_slice *s)
+static void print_segments_json(const struct macho *s)
 {
     char init[4], max[4];
     fputs("      \"segments\": [", stdout);
@@ -345,58 +356,60 @@ static void print_segments_json(const struct mo_slice *s)
     char buf[32];
     for (uint32_t i = 0; i < s->ncmds; i++)
         printf("%s{\"name\": \"%s\", \"cmd\": %" PRIu32 ", \"size\": %" PRIu32 "}", i ? ", " : "",
-               command_name(s->cmds[i].cmd, buf, sizeof buf), s->cmds[i].cmd, s->cmds[i].size);
+               command_name(s->commands[i].cmd, buf, sizeof buf), s->commands[i].cmd, s->commands[i].size);
     fputs("],\n", stdout);
 }
 
-static void print_fixups_json(const struct mo_fixups *fx)
+static void print_fixups_json(const struct macho_described *s)
 {
+    const struct macho_fixup_summary *fx = &s->fixups;
+    const struct macho_fixup_counts *n = &s->counts;
     char buf[32];
     static const char *const kinds[] = { "none", "opcodes", "chained" };
     printf("      \"fixups\": {\"format\": \"%s\"", kinds[fx->kind]);
-    if (fx->kind == MO_FIXUPS_OPCODES)
+    if (fx->kind == MACHO_FIXUPS_OPCODES)
         printf(", \"command\": \"%s\", \"lazy_binds\": %" PRIu64 ", \"weak_binds\": %" PRIu64,
-               command_name(fx->info_cmd, buf, sizeof buf), fx->lazy_binds, fx->weak_binds);
-    if (fx->kind == MO_FIXUPS_CHAINED) {
+               command_name(s->m.dyld_info_cmd, buf, sizeof buf), n->lazy_binds, n->weak_binds);
+    if (fx->kind == MACHO_FIXUPS_CHAINED) {
         fputs(", \"pointer_formats\": [", stdout);
         for (size_t i = 0; i < fx->nptr_formats; i++)
             printf("%s\"%s\"", i ? ", " : "", ptr_format_name(fx->ptr_formats[i], buf, sizeof buf));
         printf("], \"imports_format\": \"%s\", \"imports\": %" PRIu32 ", \"symbols_format\": %" PRIu32,
                imports_format_name(fx->imports_format), fx->nimports, fx->symbols_format);
     }
-    printf(", \"rebases\": %" PRIu64 ", \"binds\": %" PRIu64 ", ", fx->rebases, fx->binds);
-    jstr("not_counted", fx->not_counted, "},\n");
+    printf(", \"rebases\": %" PRIu64 ", \"binds\": %" PRIu64 ", ", n->rebases, n->binds);
+    jstr("not_counted", fx->skipped, "},\n");
 }
 
-static void print_slice_json(const struct mo_file *f, const struct mo_slice *s)
+static void print_slice_json(size_t index, const struct macho_described *s)
 {
+    const struct macho *m = &s->m;
     char buf[32];
-    printf("    {\"index\": %u, \"offset\": %" PRIu64 ", \"size\": %" PRIu64 ", ", s->index, s->off, s->size);
+    printf("    {\"index\": %zu, \"offset\": %" PRIu64 ", \"size\": %" PRIu64 ", ", index, s->at.off, s->at.size);
     jstr("cpu", cpu_of(s, buf, sizeof buf), ", ");
-    printf("\"cputype\": %" PRIu32 ", \"cpusubtype\": %" PRIu32 ", ", s->cputype, s->cpusubtype);
-    jstr("unsupported", s->unsupported, s->unsupported ? "}" : ",\n      ");
-    if (s->unsupported)
+    printf("\"cputype\": %" PRIu32 ", \"cpusubtype\": %" PRIu32 ", ", m->cputype, m->cpusubtype);
+    jstr("unsupported", m->unsupported, m->unsupported ? "}" : ",\n      ");
+    if (m->unsupported)
         return;
-    jstr("type", filetype_name(s->filetype, buf, sizeof buf), ", ");
-    jstr("type_meaning", filetype_meaning(s->filetype), ",\n      ");
-    print_flags_json(s->flags);
+    jstr("type", filetype_name(m->filetype, buf, sizeof buf), ", ");
+    jstr("type_meaning", filetype_meaning(m->filetype), ",\n      ");
+    print_flags_json(m->flags);
     fputs("      ", stdout);
-    jstr("install_name", s->install_name, ",\n");
-    print_dylibs_json(s);
-    print_segments_json(s);
-    print_fixups_json(&s->fx);
+    jstr("install_name", m->install_name, ",\n");
+    print_dylibs_json(m);
+    print_segments_json(m);
+    print_fixups_json(s);
     printf("      \"export_trie\": %s, \"exported_symbols\": %zu}", s->have_trie ? "true" : "false", s->nexports);
-    (void)f;
 }
 
-static void print_info_json(const struct mo_file *f)
+static void print_info_json(const char *path, const struct macho_description *f)
 {
     fputs("{\n  ", stdout);
-    jstr("file", f->path, ",\n  \"format\": \"Mach-O\",\n  ");
+    jstr("file", path, ",\n  \"format\": \"Mach-O\",\n  ");
     jstr("universal", f->fat_magic == 0 ? NULL : f->fat_magic == FAT_MAGIC_64_BE ? "FAT_MAGIC_64" : "FAT_MAGIC",
          ",\n  \"slices\": [\n");
     for (size_t i = 0; i < f->nslices; i++) {
-        print_slice_json(f, &f->slices[i]);
+        print_slice_json(i, &f->slices[i]);
         fputs(i + 1 < f->nslices ? ",\n" : "\n", stdout);
     }
     fputs("  ]\n}\n", stdout);
@@ -404,32 +417,33 @@ static void print_info_json(const struct mo_file *f)
 
 /* ---- symbols ------------------------------------------------------------------------------- */
 
-static void print_export_text(const struct mo_export *e)
+static void print_export_text(const struct macho_named_export *x)
 {
+    const struct macho_export *e = &x->e;
     if (e->flags & MACHO_EXPORT_REEXPORT)
         printf("%-18s", "-");
     else
         printf("0x%016" PRIx64, e->address);
     printf("  %-18s ", export_kind(e->flags));
-    put_text(mo_c_name(e));
+    put_text(macho_c_name(x->name));
     if (e->flags & MACHO_EXPORT_REEXPORT) {
-        printf("  -> dylib %" PRIu64 ": ", e->other);
-        put_text(e->reexport_name[0] ? e->reexport_name : e->name);
+        printf("  -> dylib %" PRIu64 ": ", export_other(e));
+        put_text(e->reexport_name[0] ? e->reexport_name : x->name);
     } else if (e->flags & MACHO_EXPORT_STUB_AND_RESOLVER) {
-        printf("  (resolver at 0x%" PRIx64 ")", e->other);
+        printf("  (resolver at 0x%" PRIx64 ")", export_other(e));
     }
     putchar('\n');
 }
 
-static void print_symbols_text(const struct mo_file *f)
+static void print_symbols_text(const struct macho_description *f)
 {
     char buf[32];
     for (size_t i = 0; i < f->nslices; i++) {
-        const struct mo_slice *s = &f->slices[i];
+        const struct macho_described *s = &f->slices[i];
         if (f->fat_magic)
             printf("%sslice %zu (%s):\n", i ? "\n" : "", i, cpu_of(s, buf, sizeof buf));
-        if (s->unsupported) {
-            printf("  %s\n", s->unsupported);
+        if (s->m.unsupported) {
+            printf("  %s\n", s->m.unsupported);
             continue;
         }
         if (!s->have_trie)
@@ -440,34 +454,35 @@ static void print_symbols_text(const struct mo_file *f)
     }
 }
 
-static void print_export_json(const struct mo_export *e)
+static void print_export_json(const struct macho_named_export *x)
 {
+    const struct macho_export *e = &x->e;
     fputs("{", stdout);
-    jstr("name", mo_c_name(e), ", ");
-    jstr("raw_name", e->name, ", ");
+    jstr("name", macho_c_name(x->name), ", ");
+    jstr("raw_name", x->name, ", ");
     printf("\"kind\": \"%s\", \"weak\": %s, \"flags\": %" PRIu64, export_kind(e->flags),
            (e->flags & MACHO_EXPORT_WEAK) ? "true" : "false", e->flags);
     if (e->flags & MACHO_EXPORT_REEXPORT) {
-        printf(", \"dylib_ordinal\": %" PRIu64 ", ", e->other);
-        jstr("reexport_name", e->reexport_name[0] ? e->reexport_name : e->name, "}");
+        printf(", \"dylib_ordinal\": %" PRIu64 ", ", export_other(e));
+        jstr("reexport_name", e->reexport_name[0] ? e->reexport_name : x->name, "}");
         return;
     }
     printf(", \"address\": %" PRIu64 ", \"address_hex\": \"0x%" PRIx64 "\"", e->address, e->address);
     if (e->flags & MACHO_EXPORT_STUB_AND_RESOLVER)
-        printf(", \"resolver\": %" PRIu64, e->other);
+        printf(", \"resolver\": %" PRIu64, export_other(e));
     fputs("}", stdout);
 }
 
-static void print_symbols_json(const struct mo_file *f)
+static void print_symbols_json(const char *path, const struct macho_description *f)
 {
     char buf[32];
     fputs("{\n  ", stdout);
-    jstr("file", f->path, ",\n  \"format\": \"Mach-O\",\n  \"slices\": [");
+    jstr("file", path, ",\n  \"format\": \"Mach-O\",\n  \"slices\": [");
     for (size_t i = 0; i < f->nslices; i++) {
-        const struct mo_slice *s = &f->slices[i];
+        const struct macho_described *s = &f->slices[i];
         printf("%s\n    {\"index\": %zu, ", i ? "," : "", i);
         jstr("cpu", cpu_of(s, buf, sizeof buf), ", ");
-        jstr("unsupported", s->unsupported, ", ");
+        jstr("unsupported", s->m.unsupported, ", ");
         printf("\"export_trie\": %s, \"symbols\": [", s->have_trie ? "true" : "false");
         for (size_t j = 0; j < s->nexports; j++) {
             fputs(j ? ",\n      " : "\n      ", stdout);
@@ -482,70 +497,89 @@ static void print_symbols_json(const struct mo_file *f)
 
 bool inspect_is_macho(const char *path)
 {
-    return mo_sniff(path);
+    struct source src;
+    struct diag quiet = { NULL, NULL, NULL };
+    if (source_open_file(&src, path, &quiet))
+        return false;
+    bool yes = macho_sniff(&src);
+    source_close(&src);
+    return yes;
+}
+
+/* Describe path into f: 0, or -1 after printing the reader's error line (unless quiet). */
+static int describe(const char *path, struct macho_description *f, bool quiet)
+{
+    plugin_error err = { PLUGIN_OK, "" };
+    struct diag d = { &err, NULL, NULL };
+    struct source src;
+    int rc = source_open_file(&src, path, &d);
+    if (rc == 0) {
+        rc = macho_describe(f, &src, &d);
+        source_close(&src);
+    } else {
+        memset(f, 0, sizeof *f);
+    }
+    if (rc && !quiet)
+        fprintf(stderr, "%s\n", err.message);
+    return rc;
 }
 
 int inspect_macho_info(const char *path, int json)
 {
-    struct mo_file f;
-    int rc = mo_open(&f, path, false);
+    struct macho_description f;
+    int rc = describe(path, &f, false);
     if (rc == 0 && json)
-        print_info_json(&f);
+        print_info_json(path, &f);
     else if (rc == 0)
-        print_info_text(&f);
-    mo_close(&f);
+        print_info_text(path, &f);
+    macho_description_free(&f);
     return rc == 0 ? 0 : 1;
 }
 
 int inspect_macho_symbols(const char *path, int json)
 {
-    struct mo_file f;
-    int rc = mo_open(&f, path, false);
+    struct macho_description f;
+    int rc = describe(path, &f, false);
     if (rc == 0 && json)
-        print_symbols_json(&f);
+        print_symbols_json(path, &f);
     else if (rc == 0)
         print_symbols_text(&f);
-    mo_close(&f);
+    macho_description_free(&f);
     return rc == 0 ? 0 : 1;
 }
 
-/* The segment of s that holds the image offset addr, or NULL. */
-static const struct macho_segment *segment_of(const struct mo_slice *s, uint64_t addr)
+/* The segment of m that holds the image offset addr, or NULL. */
+static const struct macho_segment *segment_of(const struct macho *m, uint64_t addr)
 {
-    uint64_t vm = s->base_vaddr + addr;
-    for (size_t i = 0; i < s->nsegs; i++)
-        if (vm >= s->segs[i].vmaddr && vm - s->segs[i].vmaddr < s->segs[i].vmsize)
-            return &s->segs[i];
+    uint64_t vm = m->base_vaddr + addr;
+    for (size_t i = 0; i < m->nsegs; i++)
+        if (vm >= m->segs[i].vmaddr && vm - m->segs[i].vmaddr < m->segs[i].vmsize)
+            return &m->segs[i];
     return NULL;
 }
 
 bool inspect_macho_is_variable(const char *path, const char *name)
 {
-#if defined(__x86_64__)
-    const uint32_t native_cputype = MACHO_CPU_X86_64;
-#else
-    const uint32_t native_cputype = MACHO_CPU_ARM64;
-#endif
-    struct mo_file f;
+    struct macho_description f;
     bool variable = false;
-    if (!mo_sniff(path))
+    if (!inspect_is_macho(path))
         return false;
-    if (mo_open(&f, path, true) == 0)
+    if (describe(path, &f, true) == 0)
         for (size_t i = 0; i < f.nslices; i++) {
-            const struct mo_slice *s = &f.slices[i];
-            if (s->unsupported || s->cputype != native_cputype)
+            const struct macho *m = &f.slices[i].m;
+            if (m->unsupported || m->cputype != arch_native()->macho_cputype)
                 continue;
-            for (size_t j = 0; j < s->nexports; j++) {
-                const struct mo_export *e = &s->exports[j];
-                if (strcmp(mo_c_name(e), name) != 0 || (e->flags & MACHO_EXPORT_REEXPORT))
+            for (size_t j = 0; j < f.slices[i].nexports; j++) {
+                const struct macho_named_export *x = &f.slices[i].exports[j];
+                if (strcmp(macho_c_name(x->name), name) != 0 || (x->e.flags & MACHO_EXPORT_REEXPORT))
                     continue;
-                const struct macho_segment *g = segment_of(s, e->address);
-                unsigned kind = e->flags & MACHO_EXPORT_KIND_MASK;
+                const struct macho_segment *g = segment_of(m, x->e.address);
+                unsigned kind = x->e.flags & MACHO_EXPORT_KIND_MASK;
                 variable = kind == MACHO_EXPORT_KIND_THREAD_LOCAL ||
                            (kind == MACHO_EXPORT_KIND_REGULAR && g && !(g->initprot & 4));
             }
             break;
         }
-    mo_close(&f);
+    macho_description_free(&f);
     return variable;
 }

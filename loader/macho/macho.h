@@ -1,8 +1,14 @@
 /*
  * macho.h — the Mach-O front end's view of an object: which slice of the file it is, its header,
  * its load commands (copied out of the file, every size checked), its segments and where its
- * linkedit data lives. Built by macho_read_headers before any memory is mapped (dyld3's order:
+ * linkedit data lives. Built by macho_read_slice before any memory is mapped (dyld3's order:
  * header, then every load command, then segments, then linkedit ranges).
+ *
+ * The reader is shared by the loader and `plugin info` / `plugin symbols` (macho_describe.h): it
+ * reads any slice in one of two modes. MACHO_LOAD keeps the loader's refusals (another CPU,
+ * arm64e, a file type other than MH_DYLIB / MH_BUNDLE, a required load command it does not know,
+ * a writable and executable segment, a segment it cannot map on this host); MACHO_DESCRIBE
+ * accepts those, and refuses what is malformed with the same checks and the same words.
  *
  * All file offsets here are relative to the start of the slice (a thin file is one slice).
  */
@@ -48,12 +54,35 @@ struct macho_dylib {
     const char *name;           /* points into macho.cmds */
     bool weak;                  /* LC_LOAD_WEAK_DYLIB: may be missing */
     bool reexport;
+    uint32_t cmd;               /* LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, LC_REEXPORT_DYLIB, LC_LAZY_LOAD_DYLIB, ... */
+};
+
+struct macho_command {          /* one load command, as found */
+    uint32_t cmd, size;
+};
+
+enum macho_mode {
+    MACHO_LOAD,                 /* to be mapped into this process: refuse what we cannot load */
+    MACHO_DESCRIBE,             /* only described: any CPU, any file type */
+};
+
+struct macho_slice {            /* an entry of the universal header, or the whole of a thin file */
+    uint64_t off, size;
+    uint32_t cputype, cpusubtype;   /* the universal header's (a thin file: 0, see macho.cputype) */
+};
+
+struct macho_slices {
+    uint32_t fat_magic;         /* FAT_MAGIC_BE or FAT_MAGIC_64_BE; 0: a thin file, one slice */
+    struct macho_slice *v;
+    size_t n;
 };
 
 struct macho {
     uint64_t slice_off, slice_size;
     uint32_t cputype, cpusubtype, filetype, flags, ncmds, sizeofcmds;
+    const char *unsupported;    /* MACHO_DESCRIBE: a 32-bit or big-endian slice, only its CPU read */
     uint8_t *cmds;              /* a copy of the load commands (owned) */
+    struct macho_command *commands;    /* ncmds of them, in order (owned) */
     struct macho_segment *segs;
     size_t nsegs;
     struct macho_section *sects;    /* every section of every segment, in load-command order */
@@ -67,6 +96,7 @@ struct macho {
     struct macho_range symtab, strtab;     /* LC_SYMTAB: symbols (nlist_64) and strings */
     uint32_t nsyms;
     bool dyld_info, chained_fixups;
+    uint32_t dyld_info_cmd;     /* LC_DYLD_INFO or LC_DYLD_INFO_ONLY, 0: neither */
     uint64_t base_vaddr;        /* vmaddr of the segment holding the header (__TEXT): the image's base */
     /* Filled after mapping (macho_load.c). */
     const uint8_t *trie;        /* the export trie in the mapped __LINKEDIT, or NULL */
@@ -116,8 +146,16 @@ bool macho_trie_find(const uint8_t *trie, size_t size, const char *name, struct 
 /* The first bytes of s are a thin (MH_MAGIC_64) or universal (fat) Mach-O file. */
 bool macho_sniff(struct source *s);
 
-/* Choose this CPU's slice, validate the header and every load command, and describe the object
- * in m. On failure m holds nothing (macho_free is still safe). */
+/* The slices of s: the universal header's entries, each inside the file, or one slice for a thin
+ * file. On failure f holds nothing; macho_slices_free is safe either way. */
+int macho_read_slices(struct macho_slices *f, struct source *s, struct diag *d);
+void macho_slices_free(struct macho_slices *f);
+/* Validate the header of slice sl and every load command, its segments (and their sections) and
+ * linkedit ranges, and describe the object in m, in the given mode. On failure m holds nothing
+ * (macho_free is still safe). Messages name s->name. */
+int macho_read_slice(struct macho *m, struct source *s, const struct macho_slice *sl, enum macho_mode mode,
+                     struct diag *d);
+/* For loading: choose this CPU's slice and read it (MACHO_LOAD). */
 int macho_read_headers(struct macho *m, struct source *s, struct diag *d);
 void macho_free(struct macho *m);
 
@@ -150,7 +188,8 @@ int macho_tlv_setup(struct image *im, struct diag *d);
 void macho_tlv_forget(struct image *im);
 void *macho_tlv_lookup(const struct image *im, uint64_t desc_vaddr);
 
-/* macho_fixups.c: rebase and bind (opcode streams) or chained fixups, all bound now. */
+/* macho_fixups.c: rebase and bind (opcode streams) or chained fixups, all bound now (the walk is
+ * macho_walk.h's). */
 int macho_apply_fixups(struct load *ld, struct image *im);
 
 #endif /* PLUGIN_MACHO_H */

@@ -7,6 +7,10 @@
  * every register the compiled code expects to survive, then calls macho_tlv_address) and set
  * key to the image's module number.
  *
+ * Before anything is registered or written, each descriptor table must be 8-byte aligned, hold
+ * whole descriptors and lie in writable memory, and the template must lie inside the image (its
+ * sections were checked to lie inside their segments when the headers were read).
+ *
  * The per-thread blocks are loader/core/tls.c's: a module's template is the initial contents
  * (__thread_data) followed by zeros (__thread_bss); __tlv_atexit registers C++ thread_local
  * destructors there.
@@ -40,7 +44,8 @@ uint64_t macho_tlv_special(const char *sym)
     return 0;
 }
 
-/* The template's extent and the descriptor sections, from the section headers. */
+/* The template's extent and the descriptor sections, from the section headers (each inside its
+ * segment, so addr + size does not wrap: macho_header.c). */
 struct tlv_layout {
     uint64_t lo, init_end, end;         /* template [lo, end), initialized up to init_end */
     uint64_t desc[8], desc_size[8];
@@ -70,24 +75,38 @@ static void scan_sections(const struct macho *m, struct tlv_layout *l)
         l->init_end = l->lo;
 }
 
+/* Before anything is registered or written: the template inside the image, every descriptor
+ * table 8-byte aligned (struct tlv_desc is written through), whole descriptors, writable. */
+static int check_layout(const struct image *im, const struct tlv_layout *l, struct diag *d)
+{
+    if (l->ndesc > 8)
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path, "%zu __thread_vars sections (at most 8)", l->ndesc);
+    if (l->end < l->lo || (l->end > l->lo && !image_range_ok(im, l->lo, l->end - l->lo, RANGE_MAPPED)))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "thread-local template is outside the segments");
+    for (size_t s = 0; s < l->ndesc; s++) {
+        if (l->desc[s] % _Alignof(struct tlv_desc))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "__thread_vars at 0x%llx is not 8-byte aligned",
+                             (unsigned long long)l->desc[s]);
+        if (l->desc_size[s] % sizeof(struct tlv_desc) || !image_range_ok(im, l->desc[s], l->desc_size[s], RANGE_WRITE))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "__thread_vars at 0x%llx is malformed",
+                             (unsigned long long)l->desc[s]);
+    }
+    return 0;
+}
+
 int macho_tlv_setup(struct image *im, struct diag *d)
 {
     struct tlv_layout l;
     scan_sections(macho_of(im), &l);
     if (!l.ndesc)
         return 0;
-    if (l.ndesc > 8)
-        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path, "%zu __thread_vars sections (at most 8)", l.ndesc);
     size_t id;
-    if (l.end > l.lo && !image_range_ok(im, l.lo, l.end - l.lo, RANGE_MAPPED))
-        return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "thread-local template is outside the segments");
+    if (check_layout(im, &l, d))
+        return -1;
     if (tls_module_add(image_addr(im, l.lo), l.init_end - l.lo, l.end - l.lo, 16, &id))
         return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "too many modules with thread-local storage");
     macho_of(im)->tlv_module = id + 1;
     for (size_t s = 0; s < l.ndesc; s++) {
-        if (l.desc_size[s] % sizeof(struct tlv_desc) || !image_range_ok(im, l.desc[s], l.desc_size[s], RANGE_WRITE))
-            return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "__thread_vars at 0x%llx is malformed",
-                             (unsigned long long)l.desc[s]);
         struct tlv_desc *v = image_addr(im, l.desc[s]);
         for (size_t k = 0; k < l.desc_size[s] / sizeof *v; k++) {
             if (v[k].offset >= l.end - l.lo)

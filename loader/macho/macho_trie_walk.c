@@ -2,10 +2,13 @@
  * macho_trie_walk.c — visit every export of a Mach-O export trie (for plugin_addr_info, which
  * needs the nearest export below an address, not one name's).
  *
+ * Also for `plugin symbols` (macho_describe.c), which lists them all.
+ *
  * Depth-first with an explicit stack; each entry remembers how long the name was at that node,
- * so one name buffer serves the whole walk. The trie was checked at load time (macho_trie_check:
- * every node reached once, every offset inside), and every read here is bounded again; a name
- * longer than the buffer is skipped, not truncated.
+ * so one name buffer serves the whole walk. The trie was checked first (macho_trie_check: every
+ * node reached once, every offset inside), and every read here is bounded again. The buffer holds
+ * as many bytes as the trie, enough for any name of a trie whose nodes do not overlap; a longer
+ * name (only a hostile trie spells one) is skipped, not truncated.
  */
 #include "core/debug.h"
 #include "macho/macho.h"
@@ -33,11 +36,13 @@ int macho_trie_walk(const uint8_t *t, size_t size,
 {
     if (!t || !size)
         return 0;
-    char name[1024];
+    size_t name_size = size + 1;
+    char *name = malloc(name_size);
     /* Each node is reached once (checked at load), and every node takes at least 2 bytes. */
     struct walk_node *nodes = malloc(size * sizeof *nodes);
     size_t *stack = malloc(size * sizeof *stack);
-    if (!nodes || !stack) {
+    if (!name || !nodes || !stack) {
+        free(name);
         free(nodes);
         free(stack);
         return -1;
@@ -73,12 +78,13 @@ int macho_trie_walk(const uint8_t *t, size_t size,
                 rc = -1;
                 break;
             }
-            if (nodes[me].namelen + el >= sizeof name)
+            if (nodes[me].namelen + el >= name_size)
                 continue;                               /* too long to name: skipped */
             nodes[nnodes] = (struct walk_node){ (size_t)child, me, nodes[me].namelen + el, edge, el };
             stack[depth++] = nnodes++;
         }
     }
+    free(name);
     free(nodes);
     free(stack);
     return rc;
