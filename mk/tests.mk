@@ -219,7 +219,7 @@ TEST_ENV := ASAN_OPTIONS=handle_segv=0:detect_leaks=0 UBSAN_OPTIONS=print_stackt
 endif
 
 .PHONY: test
-test: $(DEPS_STAMP) all $(TEST_BIN)
+test: $(DEPS_STAMP) check-layout all $(TEST_BIN)
 	@echo "== $(ARCH) lane$(if $(CROSS), (under qemu-user),)$(if $(SANITIZE), (SANITIZE=$(SANITIZE)),)"
 	$(TEST_ENV) $(TEST_BIN) --jobs 2
 ifeq ($(CROSS)$(HOST_ARCH),x86_64)

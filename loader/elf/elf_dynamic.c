@@ -85,8 +85,39 @@ static int setup_strtab(struct image *im, struct diag *d)
     return check_names(im, d);
 }
 
-/* DT_GNU_HASH: header, bloom filter, buckets, then one chain word per hashed symbol. The symbol
- * count is the end of the longest-numbered chain (chains are laid out in symbol order). */
+/* The symbol count a GNU hash table implies: the end of the longest-numbered chain (chains are
+ * laid out in symbol order), found by walking from the largest bucket, each word checked. Then
+ * every chain word from symoffset on must lie in the table, in one segment: a lookup may start
+ * at any bucket and walk up to nsyms - 1 (not only from the largest bucket on). */
+static int gnu_hash_count(struct image *im, struct gnu_hash *g, uint64_t chain_va, struct diag *d)
+{
+    struct elf_object *o = elf_of(im);
+    uint32_t max = 0;
+    for (uint32_t i = 0; i < g->nbuckets; i++) {
+        if (g->buckets[i] && g->buckets[i] < g->symoffset)
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                             "DT_GNU_HASH bucket %u is below symoffset %u", g->buckets[i], g->symoffset);
+        if (g->buckets[i] > max)
+            max = g->buckets[i];
+    }
+    o->nsyms = g->symoffset;
+    for (uint64_t i = max; max != 0; i++) {
+        uint64_t at = chain_va + (i - g->symoffset) * 4;
+        if (i >= UINT32_MAX || !image_table_ok(im, at, 4, 4))
+            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH chain runs off the segment");
+        if (*(const uint32_t *)image_addr(im, at) & 1) {    /* the word just checked */
+            o->nsyms = (uint32_t)i + 1;
+            break;
+        }
+    }
+    g->nchain = o->nsyms - g->symoffset;
+    if (!image_table_ok(im, chain_va, (uint64_t)g->nchain * 4, 4))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                         "DT_GNU_HASH chains (%u words) are not inside one read-only segment", g->nchain);
+    return 0;
+}
+
+/* DT_GNU_HASH: header, bloom filter, buckets, then one chain word per hashed symbol. */
 static int setup_gnu_hash(struct image *im, struct diag *d)
 {
     struct elf_object *o = elf_of(im);
@@ -107,38 +138,7 @@ static int setup_gnu_hash(struct image *im, struct diag *d)
     g->bloom = image_addr(im, va + 16);
     g->buckets = image_addr(im, va + 16 + (uint64_t)g->bloom_size * 8);
     g->chain = image_addr(im, va + head);
-    uint32_t max = 0;
-    for (uint32_t i = 0; i < g->nbuckets; i++)
-        if (g->buckets[i] > max)
-            max = g->buckets[i];
-    if (max == 0) {
-        o->nsyms = g->symoffset;
-    } else {
-        if (max < g->symoffset)
-            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
-                             "DT_GNU_HASH bucket %u is below symoffset %u", max, g->symoffset);
-        uint64_t i = max;
-        for (;; i++) {
-            uint64_t at = va + head + (i - g->symoffset) * 4;
-            if (i >= UINT32_MAX || !image_table_ok(im, at, 4, 4))
-                return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_GNU_HASH chain runs off the segment");
-            if (*(const uint32_t *)image_addr(im, at) & 1)     /* the word just checked */
-                break;
-        }
-        o->nsyms = (uint32_t)i + 1;
-    }
-    /* A lookup may start at any bucket and walk its chain up to nsyms - 1: every chain word from
-     * symoffset on must lie in the table, in one segment (not only the words from the largest
-     * bucket on, which the walk above reached). */
-    g->nchain = o->nsyms > g->symoffset ? o->nsyms - g->symoffset : 0;
-    if (!image_table_ok(im, va + head, (uint64_t)g->nchain * 4, 4))
-        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
-                         "DT_GNU_HASH chains (%u words) are not inside one read-only segment", g->nchain);
-    for (uint32_t i = 0; i < g->nbuckets; i++)
-        if (g->buckets[i] && g->buckets[i] < g->symoffset)
-            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
-                             "DT_GNU_HASH bucket %u is below symoffset %u", g->buckets[i], g->symoffset);
-    return 0;
+    return gnu_hash_count(im, g, va + head, d);
 }
 
 static int setup_sysv_hash(struct image *im, struct diag *d)

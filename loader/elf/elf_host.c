@@ -31,27 +31,10 @@ static struct image *host_find_cached(uintptr_t base, const ElfW(Phdr) *phdr)
     return NULL;
 }
 
-/* Build a host image from what dl_iterate_phdr reports. Objects without PT_DYNAMIC (a static
- * executable) or whose tables we cannot read are kept with no symbols. */
-static struct image *host_make(struct dl_phdr_info *info)
+/* Segments, dynamic table and thread-local block of a host object, from what dl_iterate_phdr
+ * reports; tables we cannot read leave it without symbols (it then never matches). */
+static void describe_host(struct image *im, struct elf_object *o, const struct dl_phdr_info *info)
 {
-    struct image *im = calloc(1, sizeof *im);
-    struct elf_object *o = calloc(1, sizeof *o);
-    if (!im || !o || !(im->segs = calloc(info->dlpi_phnum ? info->dlpi_phnum : 1, sizeof *im->segs)) ||
-        !(im->path = strdup(info->dlpi_name ? info->dlpi_name : ""))) {
-        if (im)
-            free(im->segs);
-        free(o);
-        free(im);
-        return NULL;
-    }
-    im->fmt = &elf_format;
-    im->fmt_data = o;
-    im->is_host = true;
-    im->state = IMG_READY;
-    im->arch = arch_native();
-    im->bias = info->dlpi_addr;
-    im->host_key = info->dlpi_phdr;
     const ElfW(Phdr) *dyn = NULL;
     for (size_t i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -79,6 +62,30 @@ static struct image *host_make(struct dl_phdr_info *info)
         o->tls.host_tpoff = (intptr_t)((uintptr_t)info->dlpi_tls_data - arch_thread_pointer());
         o->tls.host_static = true;
     }
+}
+
+/* Build a host image from what dl_iterate_phdr reports. Objects without PT_DYNAMIC (a static
+ * executable) or whose tables we cannot read are kept with no symbols. */
+static struct image *host_make(struct dl_phdr_info *info)
+{
+    struct image *im = calloc(1, sizeof *im);
+    struct elf_object *o = calloc(1, sizeof *o);
+    if (!im || !o || !(im->segs = calloc(info->dlpi_phnum ? info->dlpi_phnum : 1, sizeof *im->segs)) ||
+        !(im->path = strdup(info->dlpi_name ? info->dlpi_name : ""))) {
+        if (im)
+            free(im->segs);
+        free(o);
+        free(im);
+        return NULL;
+    }
+    im->fmt = &elf_format;
+    im->fmt_data = o;
+    im->is_host = true;
+    im->state = IMG_READY;
+    im->arch = arch_native();
+    im->bias = info->dlpi_addr;
+    im->host_key = info->dlpi_phdr;
+    describe_host(im, o, info);
     struct stat st;
     const char *file = im->path[0] ? im->path : "/proc/self/exe";
     if (stat(file, &st) == 0) {
