@@ -71,7 +71,7 @@ static int check_ehdr(struct source *s, const Elf64_Ehdr *eh, size_t phnum, bool
 /* One PT_LOAD: inside the file, sizes consistent, alignment usable on this kernel, not W+X. */
 static int check_load(struct source *s, const Elf64_Phdr *ph, size_t i, bool load, struct diag *d)
 {
-    uint64_t page = vm_page_size(), end;
+    uint64_t page = load ? vm_page_size() : 4096, end;     /* describing: the smallest page of any CPU */
     if (!range_in(ph->p_offset, ph->p_filesz, s->size))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
                          "segment %zu (offset 0x%llx, filesz 0x%llx) extends past the end of the file (size %llu)",
@@ -85,16 +85,18 @@ static int check_load(struct source *s, const Elf64_Phdr *ph, size_t i, bool loa
     if (ph->p_align & (ph->p_align - 1))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "segment %zu: p_align 0x%llx is not a power of two",
                          i, (unsigned long long)ph->p_align);
+    /* The ELF rule for loadable segments; it also keeps a table aligned in memory aligned in
+     * the file, which a described file is read from. */
+    if ((ph->p_vaddr - ph->p_offset) % page)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "segment %zu: vaddr 0x%llx and offset 0x%llx differ modulo the page size",
+                         i, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_offset);
     if (!load)
         return 0;                   /* the rest says whether this kernel and process can map it */
     if (ph->p_align < page)
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
                          "segment %zu: alignment 0x%llx is below the page size 0x%llx",
                          i, (unsigned long long)ph->p_align, (unsigned long long)page);
-    if ((ph->p_vaddr - ph->p_offset) % page)
-        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
-                         "segment %zu: vaddr 0x%llx and offset 0x%llx differ modulo the page size",
-                         i, (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_offset);
     if ((ph->p_flags & PF_W) && (ph->p_flags & PF_X))
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
                          "segment %zu is both writable and executable", i);

@@ -108,3 +108,36 @@ Test(elf_reader, gnu_hash_chains_must_lie_in_one_segment)
     free(dir);
     free(f);
 }
+
+/* A PT_LOAD whose file offset is not congruent to its vaddr modulo the page size: the ELF rule,
+ * which also keeps an aligned table aligned in the file that plugin info reads (the fuzzer found
+ * the describe path reading the dynamic table misaligned). Refused by both users alike. */
+Test(elf_reader, segment_offset_must_match_its_vaddr_modulo_the_page)
+{
+    size_t size;
+    char *f = read_file(fixture("cli_sample.so"), &size);
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)f;
+    Elf64_Phdr *ph = (Elf64_Phdr *)(f + eh->e_phoff);
+    size_t moved = eh->e_phnum;
+    for (size_t i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset >= 2 && (ph[i].p_flags & PF_W))
+            moved = i;
+    cr_assert_lt(moved, eh->e_phnum, "cli_sample.so has no writable PT_LOAD");
+    ph[moved].p_offset -= 2;
+
+    plugin_error err;
+    cr_expect_null(plugin_open_memory(f, size, "shifted", NULL, &err));
+    cr_expect(strstr(err.message, "differ modulo the page size") != NULL, "open: %s", err.message);
+
+    char *dir = make_temp_dir(), path[4200];
+    snprintf(path, sizeof path, "%s/shifted.so", dir);
+    write_file(path, f, size);
+    char *argv[] = { PLUGIN_CLI, "info", path, NULL }, *out = NULL, *errs = NULL;
+    int status = run_capture(argv, &out, &errs);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 1, "plugin info: status 0x%x, stdout %s", status, out);
+    cr_expect(strstr(errs, "differ modulo the page size") != NULL, "stderr: %s", errs);
+    free(out);
+    free(errs);
+    free(dir);
+    free(f);
+}
