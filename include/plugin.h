@@ -16,7 +16,10 @@
  *    (all symbols are bound at load time, like RTLD_NOW), makes RELRO read-only and runs the
  *    initializers (DT_INIT, then DT_INIT_ARRAY in order; dependencies first), once.
  *  - Opening the same file again, by any path (symlink, relative name), returns the same handle and
- *    runs nothing again. Identity is the file's (st_dev, st_ino). Memory images are never merged.
+ *    runs nothing again. Identity is the file's (st_dev, st_ino). As with dlopen, an absolute path
+ *    that was already opened under that very name is matched by name first, without looking at
+ *    the file again (a file replaced at that path since is not noticed). Memory images are never
+ *    merged.
  *  - A file that the system loader already has in the process (libc.so.6, say) is not mapped a
  *    second time: plugin_open returns a handle over the existing object, and plugin_lookup searches
  *    that object's dynamic symbol table, as dlopen + dlsym would.

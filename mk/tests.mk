@@ -176,7 +176,7 @@ TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/test_plugin
 TEST_DEFS := -DFIXTURE_DIR=\"$(abspath $(FIX))\" -DPLUGIN_CLI=\"$(abspath $(BUILD)/plugin)\" \
              -DBUILD_DIR=\"$(abspath $(BUILD))\"
-TEST_HDRS := $(wildcard tests/*.h include/*.h arch/*.h)
+TEST_HDRS := $(wildcard tests/*.h include/*.h arch/*.h loader/*/*.h)
 
 $(BUILD)/tests/obj/%.o: tests/%.c $(TEST_HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

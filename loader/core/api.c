@@ -213,15 +213,21 @@ static plugin *open_source(struct source *s, const char *path, const struct plug
     return p;
 }
 
-/* The fast path of a repeated open: one stat, no open. (open_locked checks again on the opened
- * file's own identity, so a file replaced in between is still seen correctly.) */
+/* The fast path of a repeated open. An absolute path that an open already published under that
+ * very name is that object, found without a system call (glibc matches names first too). A
+ * relative name is not a name match (the current directory may have changed): one stat gives
+ * the file's identity. Anything else is opened, and the opened file's identity is compared with
+ * every object's (open_locked), which also catches a second name of a loaded file. */
 static plugin *find_loaded(const char *path, struct diag *d)
 {
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    bool absolute = path[0] == '/';
+    if (!absolute && (stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
         return NULL;
     pthread_mutex_lock(&load_lock);
-    struct image *have = host_refresh(d) ? NULL : registry_find_id(st.st_dev, st.st_ino);
+    struct image *have = host_refresh(d)  ? NULL
+                         : absolute        ? registry_find_path(path)
+                                           : registry_find_id(st.st_dev, st.st_ino);
     pthread_mutex_unlock(&load_lock);
     if (have)
         diag_trace(d, "%s: already loaded as %s", path, image_name(have));

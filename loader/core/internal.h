@@ -62,6 +62,8 @@ static inline bool range_in(uint64_t off, uint64_t len, uint64_t size)
 
 /* ---- where bytes come from (source.c) ----------------------------------------------------- */
 
+#define SOURCE_HEAD 4096     /* the first bytes of a file, read once: headers, magic, commands */
+
 struct source {
     const char *name;       /* for messages */
     int fd;                 /* -1 for a memory image */
@@ -69,13 +71,19 @@ struct source {
     uint64_t size;
     dev_t dev;
     ino_t ino;
+    uint32_t head_len;      /* bytes of head read so far (0: not yet) */
+    _Alignas(16) uint8_t head[SOURCE_HEAD];   /* aligned: libelf reads the headers in place */
 };
 
 int source_open_file(struct source *s, const char *path, struct diag *d);
 void source_open_memory(struct source *s, const void *image, size_t size, const char *name);
 void source_close(struct source *s);
-/* Copy len bytes at offset off into out; -1 (with a FORMAT error) when out of range. */
+/* Copy len bytes at offset off into out; -1 (with a FORMAT error) when out of range. Reads
+ * inside the first SOURCE_HEAD bytes of a file cost one pread for all of them. */
 int source_read(struct source *s, uint64_t off, void *out, size_t len, struct diag *d);
+/* The first n bytes of the source (n <= SOURCE_HEAD, n <= size), read once: a pointer valid as
+ * long as s. NULL (with an error) when they cannot be read. */
+const uint8_t *source_head(struct source *s, size_t n, struct diag *d);
 
 /* ---- a loaded object ---------------------------------------------------------------------- */
 
@@ -214,6 +222,8 @@ struct image **host_images(size_t *n);
 bool host_is_static(void);
 /* An object the process already has (host or ours) with this (dev, ino), or NULL. */
 struct image *registry_find_id(dev_t dev, ino_t ino);
+/* An object the process already has (host or ours) published under exactly this path. */
+struct image *registry_find_path(const char *path);
 /* An object the process already has (host or ours) whose soname or file name is name. */
 struct image *registry_find_name(const char *name);
 /* Publish images of a successful open. */

@@ -39,6 +39,19 @@ struct image *registry_find_id(dev_t dev, ino_t ino)
     return NULL;
 }
 
+struct image *registry_find_path(const char *path)
+{
+    for (struct image *im = ours_head; im; im = im->next)
+        if (!im->from_memory && strcmp(im->path, path) == 0)
+            return im;
+    size_t nhosts;
+    struct image **hosts = host_images(&nhosts);
+    for (size_t i = 0; i < nhosts; i++)
+        if (strcmp(hosts[i]->path, path) == 0)
+            return hosts[i];
+    return NULL;
+}
+
 static bool name_matches(const struct image *im, const char *name)
 {
     if (im->soname && strcmp(im->soname, name) == 0)

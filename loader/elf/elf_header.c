@@ -1,7 +1,9 @@
 /*
  * elf_header.c — read and validate an ELF object's header and program headers.
  *
- * libelf (elfutils) reads the file (over a read-only mapping of it, never a copy); this file
+ * libelf (elfutils) reads the headers from memory: the first page of the file, which the source
+ * read once (or, when the program headers lie further, one read up to their end), never a
+ * mapping of the whole file; a memory image is read in place. This file
  * decides whether the object is something we will load, in the order a reader would check:
  * identification (magic, class, byte order, version), then the header (type, machine, program
  * header table), then every program header (ranges inside the file, alignment, flags), then the
@@ -259,6 +261,35 @@ static void libelf_init(void)
     libelf_ok = elf_version(EV_CURRENT) != EV_NONE;
 }
 
+/* The bytes libelf reads the headers from: a memory image in place; for a file, its first page
+ * (the source's head, read once) or, when the program header table ends further in, one read up
+ * to its end. *owned is what to free. A header that is malformed is left to the checks. */
+static int header_bytes(struct source *s, const uint8_t **p, size_t *n, uint8_t **owned, struct diag *d)
+{
+    *owned = NULL;
+    if (s->mem) {
+        *p = s->mem, *n = (size_t)s->size;
+        return 0;
+    }
+    size_t head = s->size < SOURCE_HEAD ? (size_t)s->size : SOURCE_HEAD;
+    if (!(*p = source_head(s, head, d)))
+        return -1;
+    *n = head;
+    Elf64_Ehdr eh;
+    uint64_t end;
+    if (head < sizeof eh)
+        return 0;
+    memcpy(&eh, *p, sizeof eh);
+    if (!add_ok(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), &end) || end <= head || end > s->size)
+        return 0;
+    if (!(*owned = malloc((size_t)end)))
+        return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
+    if (source_read(s, 0, *owned, (size_t)end, d))
+        return -1;
+    *p = *owned, *n = (size_t)end;
+    return 0;
+}
+
 int elf_read_headers(struct image *im, struct source *s, enum elf_purpose why, struct diag *d)
 {
     pthread_once(&libelf_once, libelf_init);
@@ -274,11 +305,17 @@ int elf_read_headers(struct image *im, struct source *s, enum elf_purpose why, s
     if (memcmp(magic, ELFMAG, SELFMAG) != 0)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
                          "not an ELF file (magic %02x %02x %02x %02x)", magic[0], magic[1], magic[2], magic[3]);
-    Elf *e = s->mem ? elf_memory((char *)(uintptr_t)s->mem, (size_t)s->size)
-                    : elf_begin(s->fd, ELF_C_READ_MMAP, NULL);
-    if (!e)
-        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "libelf cannot read it: %s", elf_errmsg(-1));
-    int rc = with_libelf(im, s, e, why == ELF_LOAD, d);
+    const uint8_t *bytes;
+    size_t n;
+    uint8_t *owned;
+    if (header_bytes(s, &bytes, &n, &owned, d)) {
+        free(owned);
+        return -1;
+    }
+    Elf *e = elf_memory((char *)(uintptr_t)bytes, n);
+    int rc = e ? with_libelf(im, s, e, why == ELF_LOAD, d)
+               : diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "libelf cannot read it: %s", elf_errmsg(-1));
     elf_end(e);
+    free(owned);
     return rc;
 }
