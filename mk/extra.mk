@@ -1,7 +1,9 @@
 # Benchmark and fuzzer. Included by the Makefile (after BUILD, CC, CPPFLAGS, WARN, CFLAGS,
 # SANFLAGS, ELF_LIBS, LIB_SRCS and DEPS_STAMP are defined).
 #
-#   make bench                      plugin_open / plugin_lookup against dlopen / dlsym: a table
+#   make bench                      plugin_open / plugin_lookup against dlopen / dlsym: a table,
+#                                   and $(BUILD)/bench/bench.csv, bench.json
+#   make bench-plot                 PNGs of the last run (gnuplot, installed by scripts/deps.sh bench)
 #   make fuzz [FUZZ_SECONDS=60]     build the libFuzzer target and run it that long
 #   make fuzz-build                 only build $(BUILD)/fuzz/fuzz_elf and its seed corpus
 #   make fuzz-regress               run every reproducer in fuzz/crashes once (stops at a crash)
@@ -28,9 +30,29 @@ $(BENCH_OUT)/bench: bench/bench.c $(BUILD)/libplugin.a include/plugin.h | $(DEPS
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a \
 	  -Wl,-Bstatic -lelf -lz -Wl,-Bdynamic -lpthread -ldl
 
-.PHONY: bench
-bench: $(BENCH_OUT)/bench $(BENCH_OUT)/bench_plugin.so $(BENCH_OUT)/bench_plugin_glibc.so
+# Generated objects with many relocations (bench/gen_relocs.sh): N relative and N/10 symbolic,
+# for the growth series, and 200k + 20k for the large case. Each also twice (one per loader).
+BENCH_RELOCS := 1000 10000 100000 200000 1000000
+BENCH_GEN    := $(foreach n,$(BENCH_RELOCS),$(BENCH_OUT)/bench_relocs_$(n).so $(BENCH_OUT)/bench_relocs_$(n)_glibc.so)
+$(BENCH_OUT)/bench_relocs_%.s: bench/gen_relocs.sh
+	@mkdir -p $(dir $@)
+	sh bench/gen_relocs.sh $* $$(( $* / 10 )) > $@
+$(BENCH_OUT)/bench_relocs_%.so: $(BENCH_OUT)/bench_relocs_%.s | $(DEPS_STAMP)
+	gcc -shared -fPIC -o $@ $<
+$(BENCH_OUT)/bench_relocs_%_glibc.so: $(BENCH_OUT)/bench_relocs_%.so
+	cp $< $@
+.PRECIOUS: $(BENCH_OUT)/bench_relocs_%.s
+
+.PHONY: bench bench-plot
+bench: $(BENCH_OUT)/bench $(BENCH_OUT)/bench_plugin.so $(BENCH_OUT)/bench_plugin_glibc.so $(BENCH_GEN)
 	$(BENCH_OUT)/bench $(BENCH_OUT)
+
+# Ratios per case, and open time against relocations for both loaders, from the last run.
+bench-plot:
+	@bash scripts/deps.sh bench
+	@test -f $(BENCH_OUT)/bench.csv || { echo "make bench first"; exit 1; }
+	gnuplot -e "csv='$(BENCH_OUT)/bench.csv'; out='$(BENCH_OUT)'" bench/plot.gp
+	@echo "plots: $(BENCH_OUT)/bench-ratios.png $(BENCH_OUT)/bench-growth.png"
 
 # ---- fuzzer ----
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# scripts/deps.sh [demo|test]: install the Debian packages the demo needs (demo), or everything the
-# build, the demo and the tests need (test, the default), when missing. Uses sudo when not root.
+# scripts/deps.sh [demo|test|bench]: install the Debian packages the demo needs (demo), everything
+# the build, the demo and the tests need (test, the default), or the demo's and gnuplot for
+# make bench-plot (bench), when missing. Uses sudo when not root.
 # Needs neither root nor the network when nothing is missing (a few dpkg-query calls).
 #
 # For the tests on an x86-64 host it also prepares the aarch64 lane (make test runs the whole
@@ -14,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WHAT=${1:-test}
-case $WHAT in demo|test) ;; *) echo "usage: $0 [demo|test]" >&2; exit 2 ;; esac
+case $WHAT in demo|test|bench) ;; *) echo "usage: $0 [demo|test|bench]" >&2; exit 2 ;; esac
 
 DEMO_PKGS=(
   gcc libc6-dev make binutils    # the build: the library, the CLI, examples/*.so, examples/host.c
@@ -107,6 +108,10 @@ register_binfmt() {
 
 install_missing "${DEMO_PKGS[@]}"
 [ "$WHAT" = demo ] && exit 0
+if [ "$WHAT" = bench ]; then                # make bench-plot: the plotting tool only
+  install_missing gnuplot-nox
+  exit 0
+fi
 install_missing "${TEST_PKGS[@]}"
 if [ "$(uname -m)" = x86_64 ]; then
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
