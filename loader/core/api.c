@@ -293,21 +293,21 @@ PLUGIN_API plugin *plugin_open_memory(const void *image, size_t size, const char
     return finish(open_source(&s, name, opts, &d), &mine, err);
 }
 
-/* plugin_lookup (version NULL) and plugin_lookup_version: the image's front end answers. */
+/* plugin_lookup (version NULL) and plugin_lookup_version: the image's front end answers. The
+ * caller's error (if any) is set to success first and overwritten by a failure: no private
+ * 500-byte error to clear and copy on every call. */
 static void *lookup(plugin *p, const char *name, const char *version, plugin_error *err)
 {
-    plugin_error mine = { PLUGIN_OK, "" };
-    struct diag d = { &mine, NULL, NULL };
+    struct diag d = { err, NULL, NULL };
     const struct image *im = (const struct image *)p;
-    void *addr = NULL;
-    if (!im || !name)
+    if (err)
+        err->code = PLUGIN_OK, err->message[0] = '\0';
+    if (!im || !name) {
         diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: lookup of %s%s%s in %s", name ? "\"" : "",
                       name ? name : "a NULL name", name ? "\"" : "", im ? image_name(im) : "a NULL handle");
-    else
-        addr = im->fmt->lookup(im, name, version, &d);
-    if (err)
-        *err = mine;
-    return addr;
+        return NULL;
+    }
+    return im->fmt->lookup(im, name, version, &d);
 }
 
 PLUGIN_API void *plugin_lookup(plugin *p, const char *name, plugin_error *err)

@@ -27,6 +27,8 @@ static void vfill(struct diag *d, enum plugin_errc code, const char *prefix,
 
 int diag_fail(struct diag *d, enum plugin_errc code, const char *file, const char *fmt, ...)
 {
+    if (!d->err)
+        return -1;                  /* nobody asked why: no formatting */
     char prefix[300];
     snprintf(prefix, sizeof prefix, "plugin: %s: ", file ? file : "(unnamed)");
     va_list ap;
