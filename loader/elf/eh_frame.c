@@ -151,25 +151,33 @@ static bool decode_ptr(const struct image *im, uint8_t enc, uint64_t vaddr, uint
 }
 
 /* .eh_frame at vaddr is a chain of records inside one readable segment, ending with a zero
- * length word (where libgcc's walk stops). */
+ * length word (where libgcc's walk stops). The segment is found once; each record is then
+ * checked against its end (a large library has tens of thousands of records). */
 static bool eh_frame_ok(const struct image *im, uint64_t vaddr)
 {
-    for (uint32_t n = 0; n < EH_MAX_RECORDS; n++) {
+    uint64_t end = 0;
+    for (size_t i = 0; i < im->nsegs; i++) {
+        const struct segment *sg = &im->segs[i];
+        if ((sg->flags & SEG_R) && vaddr >= sg->vaddr && vaddr - sg->vaddr < sg->filesz)
+            end = sg->vaddr + sg->filesz;
+    }
+    for (uint32_t n = 0; end && n < EH_MAX_RECORDS; n++) {
         uint32_t len32;
-        if (!read_at(im, vaddr, &len32, sizeof len32))
+        if (end - vaddr < 4)
             return false;
+        memcpy(&len32, image_addr(im, vaddr), 4);
         if (len32 == 0)
             return true;
-        uint64_t len = len32, hdr = 4, next;
+        uint64_t len = len32, hdr = 4;
         if (len32 == 0xffffffffu) {
-            if (!read_at(im, vaddr + 4, &len, sizeof len))
+            if (end - vaddr < 12)
                 return false;
+            memcpy(&len, image_addr(im, vaddr + 4), 8);
             hdr = 12;
         }
-        if (len < 4 || !add_ok(vaddr, hdr, &next) || !add_ok(next, len, &next) ||
-            !image_range_ok(im, vaddr, next - vaddr, RANGE_READ))
+        if (len < 4 || len > end - vaddr - hdr)
             return false;
-        vaddr = next;
+        vaddr += hdr + len;
     }
     return false;
 }
