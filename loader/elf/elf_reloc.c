@@ -130,7 +130,7 @@ static int refuse(struct walk *w, const struct reloc_type *rt, uint32_t type, ui
 }
 
 /* One relocation. addend is used when has_addend (RELA); otherwise it is read from the place. */
-static int relocate_one(struct walk *w, uint32_t type, uint32_t symidx, uint64_t where, int64_t addend,
+static __attribute__((noinline)) int relocate_one(struct walk *w, uint32_t type, uint32_t symidx, uint64_t where, int64_t addend,
                         bool has_addend)
 {
     struct image *im = w->im;
@@ -218,7 +218,7 @@ static int find_tables(const struct image *im, struct tables *t, struct diag *d)
 
 typedef int (*reloc_fn)(void *ctx, const struct elf_reloc *r);
 
-static int each_rela(const Elf64_Rela *r, uint64_t size, reloc_fn fn, void *ctx)
+static inline __attribute__((always_inline)) int each_rela(const Elf64_Rela *r, uint64_t size, reloc_fn fn, void *ctx)
 {
     int rc = 0;
     for (uint64_t i = 0; r && !rc && i < size / sizeof *r; i++)
@@ -227,7 +227,7 @@ static int each_rela(const Elf64_Rela *r, uint64_t size, reloc_fn fn, void *ctx)
     return rc;
 }
 
-static int each_rel(const Elf64_Rel *r, uint64_t size, reloc_fn fn, void *ctx)
+static inline __attribute__((always_inline)) int each_rel(const Elf64_Rel *r, uint64_t size, reloc_fn fn, void *ctx)
 {
     int rc = 0;
     for (uint64_t i = 0; r && !rc && i < size / sizeof *r; i++)
@@ -238,7 +238,7 @@ static int each_rel(const Elf64_Rel *r, uint64_t size, reloc_fn fn, void *ctx)
 
 /* DT_RELR: an even word is an address to relocate; an odd word is a bitmap of the 63 words that
  * follow the last address (bit i set: relocate where + (i-1) * 8). */
-static int each_relr(const uint64_t *r, uint64_t size, uint32_t type, reloc_fn fn, void *ctx)
+static inline __attribute__((always_inline)) int each_relr(const uint64_t *r, uint64_t size, uint32_t type, reloc_fn fn, void *ctx)
 {
     uint64_t where = 0;
     int rc = 0;
@@ -257,7 +257,10 @@ static int each_relr(const uint64_t *r, uint64_t size, uint32_t type, reloc_fn f
     return rc;
 }
 
-int elf_walk_relocs(const struct image *im, uint32_t relative_type, reloc_fn fn, void *ctx, struct diag *d)
+/* The walk itself, inlined into its two callers so that binding's callback (apply_one) is
+ * inlined into the loops: a relative relocation then costs a few instructions, as in ld.so. */
+static inline __attribute__((always_inline)) int walk_tables(const struct image *im, uint32_t relative_type,
+                                                             reloc_fn fn, void *ctx, struct diag *d)
 {
     struct tables t = { 0 };
     if (!elf_of(im)->has_dynamic)
@@ -271,6 +274,11 @@ int elf_walk_relocs(const struct image *im, uint32_t relative_type, reloc_fn fn,
     return rc ? rc : each_rel(t.plt_rel, t.pltsz, fn, ctx);
 }
 
+int elf_walk_relocs(const struct image *im, uint32_t relative_type, reloc_fn fn, void *ctx, struct diag *d)
+{
+    return walk_tables(im, relative_type, fn, ctx, d);
+}
+
 static void trace_counts(struct walk *w)
 {
     struct image *im = w->im;
@@ -282,7 +290,7 @@ static void trace_counts(struct walk *w)
 /* One relocation. RELATIVE (B + A into a 64-bit word; most relocations of most objects) in a
  * place of the writable segment the last one was in takes the short way: the checks and the
  * computation relocate_one would make, without the lookups. */
-static int apply_one(void *ctx, const struct elf_reloc *r)
+static inline __attribute__((always_inline)) int apply_one(void *ctx, const struct elf_reloc *r)
 {
     struct walk *w = ctx;
     if (r->type == w->relative && r->where >= w->wlo && r->where < w->whi && w->whi - r->where >= 8) {
@@ -331,7 +339,7 @@ int elf_bind(struct load *ld, struct image *im, void **state)
     w->relative = arch_relative_type(im->arch);
     const struct reloc_type *rel = arch_reloc_type(im->arch, w->relative);
     w->relative_idx = rel ? (size_t)(rel - im->arch->types) : 0;
-    if (elf_walk_relocs(im, arch_relative_type(im->arch), apply_one, w, ld->d))
+    if (walk_tables(im, w->relative, apply_one, w, ld->d))
         return -1;
     trace_counts(w);
     return 0;
