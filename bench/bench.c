@@ -17,6 +17,9 @@
  *                 as many symbolic relocations (bench/gen_relocs.sh): time against relocations.
  *   reopen        plugin_open / dlopen of an absolute path that is already open, ns per call.
  *   lookup        plugin_lookup / dlsym of a defined and of a missing symbol, ns per call.
+ *   addr_info     plugin_addr_info / dladdr of an address inside a function of libcrypto.
+ *   memory        bytes per loaded object: a fresh child opens 100 copies of the small plugin;
+ *                 RSS (resident pages) and heap (mallinfo2) before and after, divided by 100.
  * Repeated measurements (reopen, lookup) run REPEATS times; the spread is over those.
  *
  * Each loader opens its own copy of every generated object (…so and …_glibc.so: same bytes,
@@ -33,6 +36,7 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <malloc.h>
 #include <limits.h>
 #include <link.h>
 #include <stdbool.h>
@@ -225,6 +229,99 @@ static struct stats lookup(const struct loader *l, const char *path, const char 
     return stats_of(t, REPEATS);
 }
 
+/* ns per plugin_addr_info / dladdr of addr (an address inside a function of an open object). */
+static struct stats addr_info(bool plugin_side, const void *addr)
+{
+    double t[REPEATS];
+    for (int k = 0; k < REPEATS; k++) {
+        uint64_t t0 = now_ns();
+        for (int i = 0; i < LOOKUP_ITERS / 10; i++) {
+            if (plugin_side) {
+                struct plugin_addr_info info;
+                sink += (uintptr_t)plugin_addr_info(addr, &info) + (uintptr_t)info.symbol;
+            } else {
+                Dl_info info;
+                sink += (uintptr_t)dladdr(addr, &info) + (uintptr_t)info.dli_sname;
+            }
+        }
+        t[k] = (double)(now_ns() - t0) / (LOOKUP_ITERS / 10);
+    }
+    return stats_of(t, REPEATS);
+}
+
+enum { MEM_OBJECTS = 100 };
+
+static long resident_bytes(void)
+{
+    long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f || fscanf(f, "%ld %ld", &size, &resident) != 2)
+        resident = -1;
+    if (f)
+        fclose(f);
+    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
+
+/* In a fresh child: open MEM_OBJECTS copies (paths[i]); send the RSS and heap growth per object. */
+static void memory_child(const struct loader *l, char paths[][PATH_MAX + 64], int fd)
+{
+    l->warm();
+    long rss0 = resident_bytes();
+    size_t heap0 = mallinfo2().uordblks;
+    bool ok = true;
+    for (int i = 0; i < MEM_OBJECTS && ok; i++)
+        ok = l->open(paths[i]) != NULL;
+    double r[2] = { (double)(resident_bytes() - rss0) / MEM_OBJECTS,
+                    (double)(mallinfo2().uordblks - heap0) / MEM_OBJECTS };
+    if (!ok)
+        r[0] = r[1] = -1;
+    _exit(write(fd, r, sizeof r) == (ssize_t)sizeof r ? 0 : 1);
+}
+
+static bool copy_file(const char *from, const char *to)
+{
+    static char buf[1 << 20];
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    size_t n = in ? fread(buf, 1, sizeof buf, in) : 0;
+    bool ok = in && out && n > 0 && n < sizeof buf && fwrite(buf, 1, n, out) == n;
+    if (in)
+        fclose(in);
+    if (out && fclose(out) != 0)
+        ok = false;
+    return ok;
+}
+
+/* Bytes per object, RSS and heap, for one loader (copies made in dir, removed after). */
+static bool memory_of(const struct loader *l, const char *dir, const char *tag, double out[2])
+{
+    static char paths[MEM_OBJECTS][PATH_MAX + 64];
+    char src[PATH_MAX + 64];
+    snprintf(src, sizeof src, "%s/bench_plugin.so", dir);
+    for (int i = 0; i < MEM_OBJECTS; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/mem_%s_%d.so", dir, tag, i);
+        if (!copy_file(src, paths[i]))
+            return false;
+    }
+    int fds[2];
+    bool got = false;
+    if (pipe(fds) == 0) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            memory_child(l, paths, fds[1]);
+        }
+        close(fds[1]);
+        got = pid > 0 && read(fds[0], out, 2 * sizeof *out) == (ssize_t)(2 * sizeof *out) && out[0] >= 0;
+        close(fds[0]);
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+    }
+    for (int i = 0; i < MEM_OBJECTS; i++)
+        unlink(paths[i]);
+    return got;
+}
+
 static struct row *add_row(const char *kind, long relocs, const char *fmt, const char *arg)
 {
     if (nrows == MAX_ROWS)
@@ -336,6 +433,28 @@ static void warm_rows(const char *dir)
         r->p = lookup(&PLUGIN, plugin_file ? mine : !strcmp(lib, "libz.so.1") ? z : crypto, names[i][0]);
         r->g = lookup(&GLIBC, plugin_file ? theirs : !strcmp(lib, "libz.so.1") ? z : crypto, names[i][0]);
     }
+    /* dladdr answers for glibc's copy, plugin_addr_info for ours: each loader's own object. */
+    void *ours = access(crypto, R_OK) ? NULL : PLUGIN.sym(PLUGIN.open(crypto), "EVP_sha256");
+    void *theirs_fn = access(crypto, R_OK) ? NULL : GLIBC.sym(GLIBC.open(crypto), "EVP_sha256");
+    if (ours && theirs_fn) {
+        r = add_row("addr_info", 0, "addr_info in %s (plugin_addr_info vs dladdr)", "libcrypto.so.3");
+        r->p = addr_info(true, (const char *)ours + 4);
+        r->g = addr_info(false, (const char *)theirs_fn + 4);
+    }
+}
+
+/* Bookkeeping memory per loaded object (RSS and heap), 100 small plugins in a fresh child. */
+static void memory_rows(const char *dir)
+{
+    double p[2], g[2];
+    bool pok = memory_of(&PLUGIN, dir, "plugin", p), gok = memory_of(&GLIBC, dir, "glibc", g);
+    static const char *const what[2] = { "memory per object: RSS bytes (100 small plugins)",
+                                         "memory per object: heap bytes (100 small plugins)" };
+    for (int k = 0; k < 2; k++) {
+        struct row *r = add_row("memory", 0, "%s", what[k]);
+        r->p = pok ? (struct stats){ p[k], p[k], p[k] } : FAILED;
+        r->g = gok ? (struct stats){ g[k], g[k], g[k] } : FAILED;
+    }
 }
 
 static double ratio(const struct row *r)
@@ -404,6 +523,7 @@ int main(int argc, char **argv)
     cold_rows(dir);
     growth_rows(dir);
     warm_rows(dir);
+    memory_rows(dir);
     print_table();
     return write_files(out ? out : dir);
 }
