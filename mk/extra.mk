@@ -20,7 +20,8 @@ BENCH_OUT := $(BUILD)/bench
 $(BENCH_OUT)/bench_plugin.so: bench/bench_plugin.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	gcc -shared -fPIC -O2 -std=gnu11 -Wall -Wextra -Werror -o $@ $<
-$(BENCH_OUT)/bench_plugin_glibc.so: $(BENCH_OUT)/bench_plugin.so
+$(BENCH_OUT)/bench_plugin_glibc.so $(BENCH_OUT)/bench_plugin_warm.so $(BENCH_OUT)/bench_plugin_glibc_warm.so: \
+    $(BENCH_OUT)/bench_plugin.so
 	cp $< $@
 
 # libelf and zlib are linked statically: with the shared libelf, libz.so.1 would already be in
@@ -44,7 +45,8 @@ $(BENCH_OUT)/bench_relocs_%_glibc.so: $(BENCH_OUT)/bench_relocs_%.so
 .PRECIOUS: $(BENCH_OUT)/bench_relocs_%.s
 
 .PHONY: bench bench-plot
-bench: $(BENCH_OUT)/bench $(BENCH_OUT)/bench_plugin.so $(BENCH_OUT)/bench_plugin_glibc.so $(BENCH_GEN)
+bench: $(BENCH_OUT)/bench $(BENCH_OUT)/bench_plugin.so $(BENCH_OUT)/bench_plugin_glibc.so \
+       $(BENCH_OUT)/bench_plugin_warm.so $(BENCH_OUT)/bench_plugin_glibc_warm.so $(BENCH_GEN)
 	$(BENCH_OUT)/bench $(BENCH_OUT)
 
 # Ratios per case, and open time against relocations for both loaders, from the last run.
