@@ -24,7 +24,9 @@
  *    second time: plugin_open returns a handle over the existing object, and plugin_lookup searches
  *    that object's dynamic symbol table, as dlopen + dlsym would.
  *  - All functions are safe for concurrent use. Loads are serialized by one process-wide
- *    recursive lock (an initializer may itself call plugin_open); lookups take no lock.
+ *    recursive lock (an initializer may itself call plugin_open); lookups take no lock, except
+ *    the first plugin_lookup of an ELF handle, which builds the handle's table of exports once
+ *    (what later lookups answer from: the same definitions the symbol search would choose).
  *  - Plugins are never unloaded. Their DT_FINI_ARRAY / DT_FINI run at process exit (atexit),
  *    in the reverse order of initialization.
  *  - A failed open leaves nothing behind: no mapping, no file descriptor, no registry entry.

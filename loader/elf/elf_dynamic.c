@@ -342,6 +342,7 @@ void elf_object_free(struct image *im)
     struct elf_object *o = elf_of(im);
     if (!o)
         return;
+    elf_exports_free(o);
     free(o->phdrs);
     free(o->versions);
     free(o);

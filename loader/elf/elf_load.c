@@ -44,9 +44,14 @@ static void *op_lookup(const struct image *im, const char *name, const char *ver
 {
     struct version want = { version, NULL, true, false };
     struct sym_query q;
-    sym_query_init(&q, name, version ? &want : NULL);
-    q.newest = true;
-    const Elf64_Sym *s = elf_of(im)->symtab ? elf_find_symbol(im, &q) : NULL;
+    const Elf64_Sym *s = NULL;
+    if (!version) {
+        s = elf_export_find(im, name);          /* the table built for plugin_lookup */
+    } else if (elf_of(im)->symtab) {
+        sym_query_init(&q, name, &want);
+        q.newest = true;
+        s = elf_find_symbol(im, &q);
+    }
     if (!s) {
         diag_fail_raw(d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s%s%s\" not found in plugin \"%s\"", name,
                       version ? "@" : "", version ? version : "", image_name(im));

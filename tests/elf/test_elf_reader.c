@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 
 #include "helpers.h"
+#include "elf/elf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,4 +141,43 @@ Test(elf_reader, segment_offset_must_match_its_vaddr_modulo_the_page)
     free(errs);
     free(dir);
     free(f);
+}
+
+/* plugin_lookup answers from a table built for it (elf_exports.c). For every name an object's
+ * symbol table holds, the table must give exactly the definition the symbol search gives for an
+ * unversioned lookup of the default version (which is how the table decides), and a name that is
+ * not exported must miss. Objects with many versions and duplicates: libver.so (hidden and default
+ * versions of one name), libcrypto (5,000 versioned exports), libc as the system loader's object. */
+static void table_equals_search(plugin *p, const char *what)
+{
+    const struct image *im = (const struct image *)p;
+    const struct elf_object *o = elf_of(im);
+    size_t checked = 0;
+    for (uint32_t i = 1; i < o->nsyms; i++) {
+        const char *name = elf_str(o, o->symtab[i].st_name);
+        if (!name || !name[0])
+            continue;
+        struct sym_query q;
+        sym_query_init(&q, name, NULL);
+        q.newest = true;
+        const Elf64_Sym *want = elf_find_symbol(im, &q), *got = elf_export_find(im, name);
+        cr_assert_eq(got, want, "%s: %s: table gives symbol %ld, the search %ld", what, name,
+                     got ? (long)(got - o->symtab) : -1L, want ? (long)(want - o->symtab) : -1L);
+        checked++;
+    }
+    cr_assert_gt(checked, 0, "%s: no symbol checked", what);
+    cr_expect_null(elf_export_find(im, "plugin_no_such_symbol_anywhere"), "%s: a missing name was found", what);
+    cr_expect_null(elf_export_find(im, ""), "%s: the empty name was found", what);
+}
+
+Test(elf_reader, lookup_table_answers_as_the_symbol_search)
+{
+    table_equals_search(open_fixture("deps/libver.so"), "libver.so");
+    plugin_error err;
+    plugin *crypto = plugin_open("/usr/lib/" NATIVE_MULTIARCH "/libcrypto.so.3", &err);
+    cr_assert_not_null(crypto, "%s", err.message);
+    table_equals_search(crypto, "libcrypto.so.3");
+    plugin *libc = plugin_open("/lib/" NATIVE_MULTIARCH "/libc.so.6", &err);  /* the system loader's */
+    cr_assert_not_null(libc, "%s", err.message);
+    table_equals_search(libc, "libc.so.6");
 }
