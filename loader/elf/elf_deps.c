@@ -156,8 +156,9 @@ static const char *library_path(const struct load *ld)
 static int search_all(struct load *ld, size_t idx, const char *name,
                       struct image **out)
 {
-    struct image *im = ld->images[idx];
-    bool has_runpath = dyn_has(elf_of(im), DT_RUNPATH);   /* im is ELF: elf_load_deps is its front end's */
+    struct image *im = ld->images[idx];                 /* ELF: elf_load_deps is its front end's */
+    const struct elf_object *o = elf_of(im);
+    bool has_runpath = dyn_has(o, DT_RUNPATH);
     int r = 0;
     if (!has_runpath) {
         for (size_t i = idx, steps = 0; i != SIZE_MAX && steps <= ld->nimages; i = ld->loaded_by[i], steps++) {
@@ -180,11 +181,11 @@ static int search_all(struct load *ld, size_t idx, const char *name,
         if (sp[i][0] == '/' && (r = search_list(ld, im->origin, sp[i], ":", name, "search_paths", out)))
             return r;
     if (has_runpath) {
-        const char *runpath = elf_str(elf_of(im), elf_of(im)->dyn[DT_RUNPATH]);
+        const char *runpath = elf_str(o, o->dyn[DT_RUNPATH]);
         if (runpath && (r = search_list(ld, im->origin, runpath, ":", name, "DT_RUNPATH", out)))
             return r;
     }
-    if (dyn_has(elf_of(im), DYN_FLAGS_1) && (elf_of(im)->dyn[DYN_FLAGS_1] & DF_1_NODEFLIB))
+    if (dyn_has(o, DYN_FLAGS_1) && (o->dyn[DYN_FLAGS_1] & DF_1_NODEFLIB))
         return 0;
     const char *cached = ldcache_lookup(name);
     if (cached && (r = deps_try_path(ld, cached, "ld.so cache", out)))
@@ -228,17 +229,18 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
 int elf_load_deps(struct load *ld, size_t idx)
 {
     struct image *im = ld->images[idx];
+    const struct elf_object *o = elf_of(im);
     size_t n = 0;
-    for (size_t i = 0; i < elf_of(im)->ndynamic && elf_of(im)->dynamic[i].d_tag != DT_NULL; i++)
-        n += elf_of(im)->dynamic[i].d_tag == DT_NEEDED;
+    for (size_t i = 0; i < o->ndynamic && o->dynamic[i].d_tag != DT_NULL; i++)
+        n += o->dynamic[i].d_tag == DT_NEEDED;
     if (!n)
         return 0;
     if (!(im->needed = calloc(n, sizeof *im->needed)))
         return diag_fail(ld->d, PLUGIN_ERR_NOMEM, im->path, "out of memory");
-    for (size_t i = 0; i < elf_of(im)->ndynamic && elf_of(im)->dynamic[i].d_tag != DT_NULL; i++) {
-        if (elf_of(im)->dynamic[i].d_tag != DT_NEEDED)
+    for (size_t i = 0; i < o->ndynamic && o->dynamic[i].d_tag != DT_NULL; i++) {
+        if (o->dynamic[i].d_tag != DT_NEEDED)
             continue;
-        const char *name = elf_str(elf_of(im), elf_of(im)->dynamic[i].d_un.d_val);
+        const char *name = elf_str(o, o->dynamic[i].d_un.d_val);
         if (!name || !name[0])
             return diag_fail(ld->d, PLUGIN_ERR_FORMAT, im->path, "DT_NEEDED entry %zu has a bad name offset", i);
         if (find_needed(ld, idx, name, &im->needed[im->nneeded]))

@@ -64,16 +64,17 @@ struct match_state {
 static bool version_ok(const struct image *im, uint32_t idx, const struct sym_query *q,
                        struct match_state *st, const Elf64_Sym *sym)
 {
-    if (!elf_of(im)->versym)
+    const struct elf_object *o = elf_of(im);
+    if (!o->versym)
         return true;                        /* the object has no versions: accept */
-    uint16_t vs = elf_of(im)->versym[idx];
+    uint16_t vs = o->versym[idx];
     uint32_t ndx = vs & 0x7fff;
     bool hidden = (vs & 0x8000) != 0;
     if (q->version) {
-        const char *have = ndx < elf_of(im)->nversions ? elf_of(im)->versions[ndx].name : NULL;
+        const char *have = ndx < o->nversions ? o->versions[ndx].name : NULL;
         if (have && strcmp(have, q->version->name) == 0)
             return true;
-        return !(q->version->hidden || have || hidden) && ndx < elf_of(im)->nversions;
+        return !(q->version->hidden || have || hidden) && ndx < o->nversions;
     }
     if (ndx >= (q->newest ? 2u : 3u)) {     /* versioned: remember the default one, decide later */
         if (!hidden && st->nversioned++ == 0)
