@@ -17,6 +17,7 @@
  * lock: a published image is never modified again.
  */
 #include "core/debug.h"
+#include "core/exports.h"
 #include "core/format.h"
 
 #include <errno.h>
@@ -66,6 +67,7 @@ void image_free(struct image *im)
     if (im->fmt && im->fmt->release)
         im->fmt->release(im);
     vm_unmap_image(im);
+    exports_free(im->exports);
     free(im->segs);
     free(im->needed);
     free(im->path);
@@ -293,9 +295,9 @@ PLUGIN_API plugin *plugin_open_memory(const void *image, size_t size, const char
     return finish(open_source(&s, name, opts, &d), &mine, err);
 }
 
-/* plugin_lookup (version NULL) and plugin_lookup_version: the image's front end answers. The
- * caller's error (if any) is set to success first and overwritten by a failure: no private
- * 500-byte error to clear and copy on every call. */
+/* plugin_lookup_version, and what plugin_lookup's table cannot answer: the image's front end
+ * answers. The caller's error (if any) is set to success first and overwritten by a failure: no
+ * private 500-byte error to clear and copy on every call. */
 static void *lookup(plugin *p, const char *name, const char *version, plugin_error *err)
 {
     struct diag d = { err, NULL, NULL };
@@ -310,9 +312,34 @@ static void *lookup(plugin *p, const char *name, const char *version, plugin_err
     return im->fmt->lookup(im, name, version, &d);
 }
 
+/* plugin_lookup's first call on a handle, a miss with an error to fill, a name the table marks
+ * "ask", a handle without a table: built here (exports_of), then the table or the front end
+ * answers. Out of line, so the fast path below stays a leaf that saves no registers. */
+static __attribute__((noinline)) void *lookup_slow(plugin *p, const char *name, plugin_error *err)
+{
+    struct image *im = (struct image *)p;
+    const struct export_table *t = im && name ? exports_of(im) : NULL;
+    uintptr_t addr;
+    if (t && exports_find(t, name, &addr) == EXPORT_ADDRESS) {
+        if (err)
+            err->code = PLUGIN_OK, err->message[0] = '\0';
+        return (void *)addr;
+    }
+    return lookup(p, name, NULL, err);
+}
+
+/* plugin_lookup: the handle's table of exports (core/exports.h) answers. */
 PLUGIN_API void *plugin_lookup(plugin *p, const char *name, plugin_error *err)
 {
-    return lookup(p, name, NULL, err);
+    const struct image *im = (const struct image *)p;
+    const struct export_table *t = im && name && !err ? __atomic_load_n(&im->exports, __ATOMIC_ACQUIRE) : NULL;
+    if (__builtin_expect(t == NULL, 0))
+        return lookup_slow(p, name, err);
+    uintptr_t addr;
+    enum export_answer a = exports_find(t, name, &addr);
+    if (__builtin_expect(a == EXPORT_ASK, 0))
+        return lookup_slow(p, name, err);
+    return a == EXPORT_ADDRESS ? (void *)addr : NULL;
 }
 
 PLUGIN_API void *plugin_lookup_version(plugin *p, const char *name, const char *version, plugin_error *err)

@@ -22,7 +22,8 @@
  *   run_init    the object's initializers, once
  *   run_fini    its finalizers, at exit
  * and at any time after publication:
- *   lookup      plugin_lookup / plugin_lookup_version
+ *   exports     the table plugin_lookup answers from (core/exports.h), built on the first lookup
+ *   lookup      plugin_lookup_version, and the names the table says to ask about
  *   find        a definition of q in im, for the scope walk of another object's binding
  *   nearest     the exported symbol at or below an address (plugin_addr_info)
  *   release     free im->fmt_data and undo what the front end registered (failed open)
@@ -46,6 +47,7 @@ struct format {
     void (*ready)(struct load *ld);
     void (*run_init)(struct image *im, int argc, char **argv, char **envp, struct diag *d);
     void (*run_fini)(struct image *im);
+    struct export_table *(*exports)(const struct image *im);
     void *(*lookup)(const struct image *im, const char *name, const char *version, struct diag *d);
     bool (*find)(const struct image *im, struct sym_query *q, struct resolved *out);
     bool (*nearest)(const struct image *im, uintptr_t addr, const char **name, uintptr_t *sym_addr);

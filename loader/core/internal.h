@@ -108,6 +108,7 @@ struct version {            /* one version of a symbol (glibc's r_found_version)
 enum image_state { IMG_MAPPED, IMG_RELOCATED, IMG_INITIALIZING, IMG_READY };
 
 struct format;
+struct export_table;
 
 struct image {
     char *path;             /* as opened or as found; owned */
@@ -142,6 +143,7 @@ struct image {
     struct image *fini_next;/* initialized images, newest first */
     unsigned visit;         /* scratch mark for graph walks */
     const void *host_key;   /* host images: dlpi_phdr, which identifies the object */
+    struct export_table *exports;   /* plugin_lookup's table, built on first use (core/exports.h) */
 };
 
 /* Where vaddr is in memory: the mapping, or for an image described from its file (file_view),

@@ -58,7 +58,6 @@ struct elf_object {
     const uint16_t *versym;
     struct version *versions;
     uint32_t nversions;
-    struct elf_exports *exports;    /* plugin_lookup's table, built on first use (elf_exports.c) */
 
     struct {                /* PT_TLS: the template of the object's thread-local block */
         uint64_t vaddr, filesz, memsz, align;
@@ -134,10 +133,9 @@ bool elf_symbol_exported(const Elf64_Sym *s);
 /* The version (one this object defines) of symbol i, or NULL; *hidden: not the default version. */
 const char *elf_symbol_version(const struct elf_object *o, uint32_t i, bool *hidden);
 
-/* elf_exports.c: the definition plugin_lookup(p, name) finds (what elf_find_symbol finds for an
- * unversioned lookup of the default version), through a table built on the first call; free it. */
-const Elf64_Sym *elf_export_find(const struct image *im, const char *name);
-void elf_exports_free(struct elf_object *o);
+/* elf_exports.c: plugin_lookup's table of im (core/exports.h), every exported name mapped to what
+ * elf_find_symbol finds for an unversioned lookup of its default version; NULL: no memory. */
+struct export_table *elf_exports_build(const struct image *im);
 
 /* ---- loading (elf_load.c, elf_deps.c, elf_reloc.c, elf_init.c, elf_addr.c) --------------- */
 

@@ -342,7 +342,6 @@ void elf_object_free(struct image *im)
     struct elf_object *o = elf_of(im);
     if (!o)
         return;
-    elf_exports_free(o);
     free(o->phdrs);
     free(o->versions);
     free(o);

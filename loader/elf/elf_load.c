@@ -45,10 +45,8 @@ static void *op_lookup(const struct image *im, const char *name, const char *ver
     struct version want = { version, NULL, true, false };
     struct sym_query q;
     const Elf64_Sym *s = NULL;
-    if (!version) {
-        s = elf_export_find(im, name);          /* the table built for plugin_lookup */
-    } else if (elf_of(im)->symtab) {
-        sym_query_init(&q, name, &want);
+    if (elf_of(im)->symtab) {
+        sym_query_init(&q, name, version ? &want : NULL);
         q.newest = true;
         s = elf_find_symbol(im, &q);
     }
@@ -91,6 +89,7 @@ const struct format elf_format = {
     .ready = eh_frame_register_all,
     .run_init = elf_run_init,
     .run_fini = elf_run_fini,
+    .exports = elf_exports_build,
     .lookup = op_lookup,
     .find = elf_find,
     .nearest = elf_nearest,
