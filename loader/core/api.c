@@ -29,16 +29,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static pthread_mutex_t load_lock;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* One process-wide lock serializes opens. It is recursive for the thread that holds it (an
+ * initializer may call plugin_open): a plain, statically initialized mutex and a count of this
+ * thread's holds, so nothing is set up at run time (no pthread_once, no mutex attributes). */
+static pthread_mutex_t load_mutex = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local unsigned load_depth;
 
-static void global_init(void)
+static void load_lock(void)
 {
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&load_lock, &a);
-    pthread_mutexattr_destroy(&a);
+    if (load_depth++ == 0)
+        pthread_mutex_lock(&load_mutex);
+}
+
+static void load_unlock(void)
+{
+    if (--load_depth == 0)
+        pthread_mutex_unlock(&load_mutex);
 }
 
 /* The directory of path, absolute, symlinks not resolved (glibc's $ORIGIN); NULL if unknown. */
@@ -209,9 +215,9 @@ static plugin *open_source(struct source *s, const char *path, const struct plug
                   opts->flags & ~PLUGIN_NO_LD_LIBRARY_PATH);
         return NULL;
     }
-    pthread_mutex_lock(&load_lock);
+    load_lock();
     plugin *p = open_locked(s, path, opts, d);
-    pthread_mutex_unlock(&load_lock);
+    load_unlock();
     return p;
 }
 
@@ -226,11 +232,11 @@ static plugin *find_loaded(const char *path, struct diag *d)
     bool absolute = path[0] == '/';
     if (!absolute && (stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
         return NULL;
-    pthread_mutex_lock(&load_lock);
+    load_lock();
     struct image *have = host_refresh(d)  ? NULL
                          : absolute        ? registry_find_path(path)
                                            : registry_find_id(st.st_dev, st.st_ino);
-    pthread_mutex_unlock(&load_lock);
+    load_unlock();
     if (have)
         diag_trace(d, "%s: already loaded as %s", path, image_name(have));
     return (plugin *)have;
@@ -241,7 +247,6 @@ static void diag_init(struct diag *d, plugin_error *err, const struct plugin_opt
     d->err = err;
     d->trace = opts ? opts->trace : NULL;
     d->trace_ctx = opts ? opts->trace_ctx : NULL;
-    pthread_once(&once, global_init);
 }
 
 /* Every entry point works on a private error so the loader can inspect codes even when the
