@@ -85,21 +85,39 @@ static int setup_strtab(struct image *im, struct diag *d)
     return check_names(im, d);
 }
 
-/* The symbol count a GNU hash table implies: the end of the longest-numbered chain (chains are
- * laid out in symbol order), found by walking from the largest bucket, each word checked. Then
- * every chain word from symoffset on must lie in the table, in one segment: a lookup may start
- * at any bucket and walk up to nsyms - 1 (not only from the largest bucket on). */
-static int gnu_hash_count(struct image *im, struct gnu_hash *g, uint64_t chain_va, struct diag *d)
+/* The highest bucket of a GNU hash table: the start of the chain that ends the table. Every
+ * bucket is checked (none may point below symoffset). For an object of the system loader's
+ * (mapped and searched by ld.so, which checks none of it), the last non-empty bucket: linkers
+ * lay the hashed symbols out in bucket order, so it is the same one, found without a scan. */
+static uint32_t gnu_highest_bucket(const struct image *im, const struct gnu_hash *g, uint32_t *below)
 {
-    struct elf_object *o = elf_of(im);
     uint32_t max = 0;
+    *below = 0;
+    if (im->is_host) {
+        for (uint32_t last = g->nbuckets; last > 0 && !max; last--)
+            max = g->buckets[last - 1];
+        return max;
+    }
     for (uint32_t i = 0; i < g->nbuckets; i++) {
-        if (g->buckets[i] && g->buckets[i] < g->symoffset)
-            return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
-                             "DT_GNU_HASH bucket %u is below symoffset %u", g->buckets[i], g->symoffset);
+        if (g->buckets[i] && g->buckets[i] < g->symoffset && !*below)
+            *below = g->buckets[i];
         if (g->buckets[i] > max)
             max = g->buckets[i];
     }
+    return max;
+}
+
+/* The symbol count a GNU hash table implies: the end of the longest-numbered chain (chains are
+ * laid out in symbol order), found by walking from the highest bucket, each word checked. Then
+ * every chain word from symoffset on must lie in the table, in one segment: a lookup may start
+ * at any bucket and walk up to nsyms - 1 (not only from the highest bucket on). */
+static int gnu_hash_count(struct image *im, struct gnu_hash *g, uint64_t chain_va, struct diag *d)
+{
+    struct elf_object *o = elf_of(im);
+    uint32_t below, max = gnu_highest_bucket(im, g, &below);
+    if (below || (max && max < g->symoffset))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im),
+                         "DT_GNU_HASH bucket %u is below symoffset %u", below ? below : max, g->symoffset);
     o->nsyms = g->symoffset;
     for (uint64_t i = max; max != 0; i++) {
         uint64_t at = chain_va + (i - g->symoffset) * 4;
@@ -219,10 +237,43 @@ static int setup_symtab(struct image *im, struct diag *d)
 
 /*
  * The version table: index → version name, from DT_VERDEF (versions this object defines) and
- * DT_VERNEED (versions it needs from each library). Walked twice: once to size the table, once
- * to fill it. Each record is range-checked; counts bound the walks.
+ * DT_VERNEED (versions it needs from each library), in one walk: the table starts with room for
+ * the counts the dynamic section gives and grows when an index is larger. Each record is
+ * range-checked; counts bound the walks.
  */
-static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, struct diag *d)
+struct vtab {
+    struct version *v;
+    uint32_t cap;       /* entries allocated (zeroed) */
+    uint32_t max;       /* largest index seen */
+};
+
+/* Room for indices below cap (zeroed); false when out of memory. */
+static bool vtab_reserve(struct vtab *t, uint32_t cap)
+{
+    if (cap <= t->cap)
+        return true;
+    struct version *v = realloc(t->v, cap * sizeof *v);
+    if (!v)
+        return false;
+    memset(v + t->cap, 0, (cap - t->cap) * sizeof *v);
+    t->v = v, t->cap = cap;
+    return true;
+}
+
+/* Entry ndx (a 15-bit index), grown into if needed; NULL when out of memory. */
+static struct version *vtab_at(struct vtab *t, uint32_t ndx)
+{
+    uint32_t cap = t->cap ? t->cap : 8;
+    while (cap <= ndx)
+        cap *= 2;
+    if (!vtab_reserve(t, cap))
+        return NULL;
+    if (ndx > t->max)
+        t->max = ndx;
+    return &t->v[ndx];
+}
+
+static int walk_verdef(struct image *im, struct vtab *t, struct diag *d)
 {
     struct elf_object *o = elf_of(im);
     uint64_t va = o->dyn[DYN_VERDEF], n = o->dyn[DYN_VERDEFNUM];
@@ -232,18 +283,18 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
                              (unsigned long long)k);
         const Elf64_Verdef *vd = image_addr(im, va);
         const Elf64_Verdaux *aux = image_addr(im, va + vd->vd_aux);
-        uint32_t ndx = vd->vd_ndx & 0x7fff;
         if (vd->vd_version != 1 || !image_table_ok(im, va + vd->vd_aux, sizeof *aux, 4) ||
             !elf_str(o, aux->vda_name))
             return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERDEF entry %llu is malformed",
                              (unsigned long long)k);
-        if (ndx > *max)
-            *max = ndx;
+        struct version *v = vtab_at(t, vd->vd_ndx & 0x7fff);
+        if (!v)
+            return diag_fail(d, PLUGIN_ERR_NOMEM, image_name(im), "out of memory");
         /* The base version (VER_FLG_BASE: the soname) names the file, not a version of its
          * symbols: glibc leaves it out of the table, so a definition at VER_NDX_GLOBAL has no
          * version name and matches a versioned reference (check_match). */
-        if (tab && !(vd->vd_flags & VER_FLG_BASE))
-            tab[ndx] = (struct version){ elf_str(o, aux->vda_name), NULL, false, false };
+        if (!(vd->vd_flags & VER_FLG_BASE))
+            *v = (struct version){ elf_str(o, aux->vda_name), NULL, false, false };
         if (!vd->vd_next)
             break;
         va += vd->vd_next;
@@ -251,7 +302,7 @@ static int walk_verdef(struct image *im, struct version *tab, uint32_t *max, str
     return 0;
 }
 
-static int walk_verneed(struct image *im, struct version *tab, uint32_t *max, struct diag *d)
+static int walk_verneed(struct image *im, struct vtab *t, struct diag *d)
 {
     struct elf_object *o = elf_of(im);
     uint64_t va = o->dyn[DYN_VERNEED], n = o->dyn[DYN_VERNEEDNUM];
@@ -266,12 +317,11 @@ static int walk_verneed(struct image *im, struct version *tab, uint32_t *max, st
             if (!image_table_ok(im, ava, sizeof *a, 4) || !elf_str(o, a->vna_name))
                 return diag_fail(d, PLUGIN_ERR_FORMAT, image_name(im), "DT_VERNEED entry %llu aux %u is malformed",
                                  (unsigned long long)k, j);
-            uint32_t ndx = a->vna_other & 0x7fff;
-            if (ndx > *max)
-                *max = ndx;
-            if (tab)
-                tab[ndx] = (struct version){ elf_str(o, a->vna_name), elf_str(o, vn->vn_file),
-                                             (a->vna_other & 0x8000) != 0, (a->vna_flags & VER_FLG_WEAK) != 0 };
+            struct version *v = vtab_at(t, a->vna_other & 0x7fff);
+            if (!v)
+                return diag_fail(d, PLUGIN_ERR_NOMEM, image_name(im), "out of memory");
+            *v = (struct version){ elf_str(o, a->vna_name), elf_str(o, vn->vn_file),
+                                   (a->vna_other & 0x8000) != 0, (a->vna_flags & VER_FLG_WEAK) != 0 };
             if (!a->vna_next)
                 break;
             ava += a->vna_next;
@@ -289,15 +339,16 @@ static int setup_versions(struct image *im, struct diag *d)
     if (!o->versym)
         return 0;
     bool def = dyn_has(o, DYN_VERDEF), need = dyn_has(o, DYN_VERNEED);
-    uint32_t max = 1;
-    if ((def && walk_verdef(im, NULL, &max, d)) || (need && walk_verneed(im, NULL, &max, d)))
-        return -1;
-    o->versions = calloc(max + 1, sizeof *o->versions);
-    if (!o->versions)
+    struct vtab t = { NULL, 0, 1 };
+    uint64_t guess = 2 + (def ? o->dyn[DYN_VERDEFNUM] : 0) + (need ? 4 * o->dyn[DYN_VERNEEDNUM] : 0);
+    if (!vtab_reserve(&t, (uint32_t)(guess < 0x8000 ? guess : 0x8000)))
         return diag_fail(d, PLUGIN_ERR_NOMEM, image_name(im), "out of memory");
-    o->nversions = max + 1;
-    if ((def && walk_verdef(im, o->versions, &max, d)) || (need && walk_verneed(im, o->versions, &max, d)))
+    if ((def && walk_verdef(im, &t, d)) || (need && walk_verneed(im, &t, d))) {
+        free(t.v);
         return -1;
+    }
+    o->versions = t.v;
+    o->nversions = t.max + 1;
     return 0;
 }
 

@@ -115,7 +115,7 @@ static const Elf64_Sym *find_gnu(const struct image *im, struct sym_query *q, st
     if ((word & mask) != mask)
         return NULL;
     uint32_t i = g->buckets[h % g->nbuckets];
-    if (i == 0)
+    if (i < g->symoffset)                   /* empty (0), or a bucket no chain word belongs to */
         return NULL;
     for (; i < o->nsyms; i++) {            /* chain words up to nsyms - 1 were checked at load */
         uint32_t ch = g->chain[i - g->symoffset];
