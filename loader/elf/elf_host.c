@@ -86,9 +86,12 @@ static struct image *host_make(struct dl_phdr_info *info)
     im->bias = info->dlpi_addr;
     im->host_key = info->dlpi_phdr;
     describe_host(im, o, info);
+    /* Its file's identity: the executable's through /proc; a library's by its absolute name. A
+     * name without a directory (the vDSO's "linux-vdso.so.1") is no file: never looked up in the
+     * current directory. */
     struct stat st;
     const char *file = im->path[0] ? im->path : "/proc/self/exe";
-    if (stat(file, &st) == 0) {
+    if (file[0] == '/' && stat(file, &st) == 0) {
         im->dev = st.st_dev;
         im->ino = st.st_ino;
         im->has_id = true;

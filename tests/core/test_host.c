@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The path of libc.so.6 as mapped in this process, from /proc/self/maps. */
@@ -87,4 +89,34 @@ Test(host, trace_reports_a_load)
     cr_assert_not_null(p, "%s", err.message);
     cr_assert_geq(l.n, 5, "only %d trace lines for a whole load", l.n);
     cr_assert_eq(l.bad, 0, "%d empty or multi-line trace lines", l.bad);
+}
+
+/* A host object without a directory in its name (the vDSO, "linux-vdso.so.1") has no file: its
+ * identity is not looked up in the current directory. Before, the first open stat()ed that name
+ * relative to the current directory, so a plugin copied there under the vDSO's name was taken for
+ * the vDSO (same identity) and plugin_open returned the vDSO's handle instead of loading it. The
+ * first open must happen in this directory: a fresh child does it. */
+Test(host, vdso_name_is_not_a_file_in_the_current_directory)
+{
+    if (!getauxval(AT_SYSINFO_EHDR)) {
+        cr_log_info("no vDSO in this process (qemu-user): nothing to confuse it with");
+        return;
+    }
+    char *dir = make_temp_dir(), path[4200];
+    snprintf(path, sizeof path, "%s/linux-vdso.so.1", dir);
+    size_t size;
+    char *bytes = read_file(fixture("basic.so"), &size);
+    write_file(path, bytes, size);
+    pid_t pid = fork();
+    if (pid == 0) {
+        plugin_error err;
+        plugin *p = chdir(dir) == 0 ? plugin_open("./linux-vdso.so.1", &err) : NULL;
+        _exit(p && plugin_lookup(p, "F", NULL) ? 0 : 1);    /* basic.so's F: the file was loaded */
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "plugin_open(\"./linux-vdso.so.1\") in its directory did not load that file (status 0x%x)", status);
+    free(bytes);
+    free(dir);
 }
