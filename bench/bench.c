@@ -15,6 +15,21 @@
  *                 the process are warm on both sides, and only the cost of opening the file remains.
  *   growth        cold opens (warm loader) of generated objects with 1k .. 1M relative and a tenth
  *                 as many symbolic relocations (bench/gen_relocs.sh): time against relocations.
+ *   floor         under every cold and growth row: the kernel work any loader must do for that
+ *                 open, measured by a "floor loader" in fresh children alternating with the two
+ *                 loaders. The parent (untimed) reads the object and each dependency not yet in
+ *                 the process: PT_LOAD, PT_GNU_RELRO, and the distinct pages that DT_RELA,
+ *                 DT_JMPREL and DT_RELR relocations write. The child then does, per object, only:
+ *                 open, pread of 4096 bytes, fstat, a PROT_NONE reservation of the span, one
+ *                 MAP_FIXED file mapping per PT_LOAD with its final protection, the bss (the rest
+ *                 of the last file page zeroed, anonymous pages after it, as glibc), a read and
+ *                 write-back of one word in each relocated page (its fault and copy), mprotect of
+ *                 RELRO, close. No loader warm-up, but the floor of bench_plugin_warm.so first,
+ *                 untimed, so the child's own first-call costs (code pages faulted in after fork,
+ *                 lazily bound libc calls) stay outside, as in the warm-loader rows. Its ratio is
+ *                 floor / glibc; "plugin-floor" and "glibc-floor" are each loader's time above it
+ *                 (lookup, relocation arithmetic, bookkeeping, initializers). A floor row fails
+ *                 (n/a) on any surprise: REL tables, text relocations, a dependency not found.
  *   reopen        plugin_open / dlopen of an absolute path that is already open, ns per call.
  *   lookup        plugin_lookup / dlsym of a defined and of a missing symbol, ns per call.
  *   addr_info     plugin_addr_info / dladdr of an address inside a function of libcrypto.
@@ -36,6 +51,8 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <limits.h>
 #include <link.h>
@@ -44,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -75,15 +93,29 @@ struct stats {
 };
 
 struct row {
-    char what[96];
-    const char *kind;           /* cold, growth, reopen, lookup */
-    long relocs;                /* growth: relocations of the object, else 0 */
-    struct stats p, g;
+    char what[128];
+    const char *kind;           /* cold, growth, floor, reopen, lookup, addr_info, memory */
+    long relocs;                /* growth (and its floor): relocations of the object, else 0 */
+    struct stats p, g;          /* floor: p is the floor, g glibc's time of the row it is under */
+    const struct row *of;       /* floor: the cold or growth row it is the floor of */
+    long pages;                 /* floor: pages relocations write (-1: no floor), else 0 */
+    size_t objects;             /* floor: objects mapped (the object and its new dependencies) */
 };
 
 static struct row rows[MAX_ROWS];
 static size_t nrows;
 static volatile uintptr_t sink;     /* keeps results alive so no call is optimized away */
+
+static struct row *add_row(const char *kind, long relocs, const char *fmt, const char *arg)
+{
+    if (nrows == MAX_ROWS)
+        return NULL;
+    struct row *r = &rows[nrows++];
+    r->kind = kind;
+    r->relocs = relocs;
+    snprintf(r->what, sizeof r->what, fmt, arg);
+    return r;
+}
 
 static uint64_t now_ns(void)
 {
@@ -148,21 +180,9 @@ static struct stats stats_of(double *t, int n)
 
 static const struct stats FAILED = { -1, -1, -1 };
 
-/* In the child: (warm up,) time one open, check it with a lookup, send the time (-1: failed). */
-static void cold_child(const struct loader *l, const char *path, const char *sym, bool warm, int fd)
-{
-    if (warm)
-        l->warm();
-    uint64_t t0 = now_ns();
-    void *h = l->open(path);
-    uint64_t t1 = now_ns();
-    double ns = (h && l->sym(h, sym)) ? (double)(t1 - t0) : -1.0;
-    ssize_t n = write(fd, &ns, sizeof ns);
-    _exit(n == (ssize_t)sizeof ns ? 0 : 1);
-}
-
-/* One cold open in a fresh child: its time, or -1. */
-static double cold_once(const struct loader *l, const char *path, const char *sym, bool warm)
+/* Runs timed(ctx) once in a fresh child (fork) and returns what it returned there (ns, or -1
+ * if it failed), or -1 if the child itself failed. */
+static double in_fresh_child(double (*timed)(const void *ctx), const void *ctx)
 {
     int fds[2];
     double t = -1;
@@ -172,7 +192,8 @@ static double cold_once(const struct loader *l, const char *path, const char *sy
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        cold_child(l, path, sym, warm, fds[1]);
+        double ns = timed(ctx);
+        _exit(write(fds[1], &ns, sizeof ns) == (ssize_t)sizeof ns ? 0 : 1);
     }
     close(fds[1]);
     int status = 0;
@@ -183,19 +204,501 @@ static double cold_once(const struct loader *l, const char *path, const char *sy
     return got && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : -1;
 }
 
-/* runs cold opens, alternating the loaders so both see the same machine state. */
+struct open_case {
+    const struct loader *l;
+    const char *path, *sym;
+    bool warm;
+};
+
+/* In the child: (warm up,) time one open, check it with a lookup; the time, or -1. */
+static double timed_open(const void *ctx)
+{
+    const struct open_case *c = ctx;
+    if (c->warm)
+        c->l->warm();
+    uint64_t t0 = now_ns();
+    void *h = c->l->open(c->path);
+    uint64_t t1 = now_ns();
+    return (h && c->l->sym(h, c->sym)) ? (double)(t1 - t0) : -1.0;
+}
+
+/* One cold open in a fresh child: its time, or -1. */
+static double cold_once(const struct loader *l, const char *path, const char *sym, bool warm)
+{
+    return in_fresh_child(timed_open, &(struct open_case){ l, path, sym, warm });
+}
+
+/* ---- The floor: the kernel work any loader must do for a cold open ----
+ *
+ * The parent reads the object and every dependency that is not in the process yet (untimed) and
+ * plans what a loader must ask of the kernel for each; a fresh child then does only that, timed
+ * (timed_floor). Everything else a loader does (symbol lookup, the arithmetic of relocation, its
+ * bookkeeping, running initializers) is user-space work on top of this floor. */
+
+enum { FLOOR_OBJECTS = 32, FLOOR_SEGS = 16, FLOOR_NEEDED = 64 };
+static const uint64_t FLOOR_VMAX = (uint64_t)1 << 40;    /* larger addresses or sizes: a surprise */
+
+#if defined(__x86_64__)
+#define FLOOR_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define FLOOR_MACHINE EM_AARCH64
+#endif
+
+struct floor_seg {              /* one PT_LOAD */
+    uint64_t vaddr, filesz, memsz, offset;
+    int prot;                   /* final protection */
+};
+
+/* One object as the floor child maps it (addresses are the object's own, before the bias). */
+struct floor_obj {
+    char path[PATH_BUF], name[NAME_MAX + 1];
+    uint64_t lo, span;                  /* the first page, and the bytes to reserve from it */
+    struct floor_seg seg[FLOOR_SEGS];
+    size_t nseg;
+    uint64_t relro, relro_end;          /* pages made read-only after relocation */
+    uint64_t *pages;                    /* every page a relocation writes, ascending */
+    size_t npages;
+};
+
+struct floor_plan {
+    struct floor_obj obj[FLOOR_OBJECTS];   /* the object first, then its new dependencies */
+    size_t nobj, pages;                    /* pages: relocated pages of all objects */
+};
+
+/* An ELF file mapped read-only in the parent. */
+struct elf_file {
+    const unsigned char *data;
+    size_t size;
+    const Elf64_Phdr *ph;
+    size_t phnum;
+};
+
+/* The dynamic entries the floor needs (addresses are vaddrs). */
+struct dyn_info {
+    uint64_t rela, relasz, jmprel, pltrelsz, relr, relrsz, strtab, strsz;
+    uint64_t needed[FLOOR_NEEDED];      /* DT_NEEDED: offsets into the string table */
+    size_t nneeded;
+};
+
+static uint64_t page_size(void)
+{
+    static uint64_t size;
+    if (!size)
+        size = (uint64_t)sysconf(_SC_PAGESIZE);
+    return size;
+}
+
+static uint64_t page_down(uint64_t a)
+{
+    return a & ~(page_size() - 1);
+}
+
+static uint64_t page_up(uint64_t a)
+{
+    return page_down(a + page_size() - 1);
+}
+
+/* The header is this machine's, and every program header and PT_LOAD lies inside the file. */
+static bool elf_check(struct elf_file *ef)
+{
+    Elf64_Ehdr eh;
+    memcpy(&eh, ef->data, sizeof eh);
+    int data = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB : ELFDATA2MSB;
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != data ||
+        eh.e_type != ET_DYN || eh.e_machine != FLOOR_MACHINE || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        eh.e_phoff % 8 || eh.e_phoff > ef->size || eh.e_phnum > (ef->size - eh.e_phoff) / sizeof(Elf64_Phdr))
+        return false;
+    ef->ph = (const Elf64_Phdr *)(ef->data + eh.e_phoff);
+    ef->phnum = eh.e_phnum;
+    for (size_t i = 0; i < ef->phnum; i++) {
+        const Elf64_Phdr *p = &ef->ph[i];
+        if (p->p_type == PT_LOAD && (p->p_offset > ef->size || p->p_filesz > ef->size - p->p_offset ||
+                                     p->p_filesz > p->p_memsz || p->p_vaddr > FLOOR_VMAX || p->p_memsz > FLOOR_VMAX))
+            return false;
+    }
+    return true;
+}
+
+static bool elf_open(const char *path, struct elf_file *ef)
+{
+    struct stat st;
+    *ef = (struct elf_file){ 0 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(Elf64_Ehdr);
+    void *p = ok ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (p == MAP_FAILED)
+        return false;
+    ef->data = p;
+    ef->size = (size_t)st.st_size;
+    return elf_check(ef);
+}
+
+static void elf_close(struct elf_file *ef)
+{
+    if (ef->data)
+        munmap((void *)ef->data, ef->size);
+}
+
+/* The file's bytes behind [vaddr, vaddr + n), which must lie in the file part of one PT_LOAD and
+ * be aligned to align; or NULL. */
+static const void *elf_at(const struct elf_file *ef, uint64_t vaddr, uint64_t n, uint64_t align)
+{
+    for (size_t i = 0; i < ef->phnum; i++) {
+        const Elf64_Phdr *p = &ef->ph[i];
+        if (p->p_type != PT_LOAD || vaddr < p->p_vaddr || vaddr - p->p_vaddr > p->p_filesz ||
+            n > p->p_filesz - (vaddr - p->p_vaddr))
+            continue;
+        uint64_t off = p->p_offset + (vaddr - p->p_vaddr);
+        return off % align ? NULL : ef->data + off;
+    }
+    return NULL;
+}
+
+static int prot_of(uint32_t flags)
+{
+    return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_READ | PROT_WRITE : 0) |
+           (flags & PF_X ? PROT_EXEC : 0);
+}
+
+/* o's PT_LOADs (ascending, file offset and address congruent modulo the page, bss only in
+ * writable ones), its reservation and its RELRO pages (rounded down at both ends, as glibc). */
+static bool plan_segments(const struct elf_file *ef, struct floor_obj *o)
+{
+    uint64_t end = 0;
+    const Elf64_Phdr *relro = NULL;
+    for (size_t i = 0; i < ef->phnum; i++) {
+        const Elf64_Phdr *p = &ef->ph[i];
+        if (p->p_type == PT_GNU_RELRO)
+            relro = p;
+        if (p->p_type != PT_LOAD || p->p_memsz == 0)
+            continue;
+        if (o->nseg == FLOOR_SEGS || p->p_vaddr < end || (p->p_vaddr - p->p_offset) % page_size() ||
+            (p->p_memsz > p->p_filesz && !(p->p_flags & PF_W)))
+            return false;
+        o->seg[o->nseg++] = (struct floor_seg){ p->p_vaddr, p->p_filesz, p->p_memsz, p->p_offset, prot_of(p->p_flags) };
+        end = p->p_vaddr + p->p_memsz;
+    }
+    if (o->nseg == 0)
+        return false;
+    o->lo = page_down(o->seg[0].vaddr);
+    o->span = page_up(end) - o->lo;
+    if (relro && relro->p_memsz > 0) {
+        if (relro->p_vaddr < o->lo || relro->p_vaddr > end || relro->p_memsz > end - relro->p_vaddr)
+            return false;
+        o->relro = page_down(relro->p_vaddr);
+        o->relro_end = page_down(relro->p_vaddr + relro->p_memsz);
+    }
+    return true;
+}
+
+/* The pages relocations write, one flag per page of the reservation, being filled. */
+struct page_marks {
+    const struct floor_obj *o;
+    unsigned char *hit;
+    bool ok;                    /* false: a relocation writes outside the writable segments */
+};
+
+/* The word at vaddr is written by a relocation: it must lie in a writable segment. */
+static void mark(struct page_marks *m, uint64_t vaddr)
+{
+    const struct floor_obj *o = m->o;
+    for (size_t i = 0; i < o->nseg; i++) {
+        const struct floor_seg *s = &o->seg[i];
+        if (vaddr < s->vaddr || vaddr - s->vaddr > s->memsz || s->memsz - (vaddr - s->vaddr) < sizeof(uint64_t))
+            continue;
+        if (!(s->prot & PROT_WRITE))
+            break;                                  /* a text relocation */
+        m->hit[(page_down(vaddr) - o->lo) / page_size()] = 1;
+        m->hit[(page_down(vaddr + sizeof(uint64_t) - 1) - o->lo) / page_size()] = 1;
+        return;
+    }
+    m->ok = false;
+}
+
+/* A RELA table (DT_RELA or DT_JMPREL) at vaddr, size bytes. */
+static void mark_rela(struct page_marks *m, const struct elf_file *ef, uint64_t vaddr, uint64_t size)
+{
+    if (size == 0)
+        return;
+    const Elf64_Rela *r = elf_at(ef, vaddr, size, 8);
+    if (!r || size % sizeof *r)
+        m->ok = false;
+    for (uint64_t i = 0; m->ok && i < size / sizeof *r; i++)
+        if (ELF64_R_TYPE(r[i].r_info) != 0)     /* R_X86_64_NONE, R_AARCH64_NONE: nothing written */
+            mark(m, r[i].r_offset);
+}
+
+/* A RELR table: an even entry is the address of a word to relocate; an odd one is a bitmap of the
+ * 63 words that follow the last one relocated (bit k for the word k - 1 after it), and the next
+ * bitmap starts 63 words further. */
+static void mark_relr(struct page_marks *m, const struct elf_file *ef, uint64_t vaddr, uint64_t size)
+{
+    if (size == 0)
+        return;
+    const Elf64_Relr *r = elf_at(ef, vaddr, size, 8);
+    uint64_t where = 0;
+    bool started = false;
+    if (!r || size % sizeof *r)
+        m->ok = false;
+    for (uint64_t i = 0; m->ok && i < size / sizeof *r; i++) {
+        if ((r[i] & 1) == 0) {
+            mark(m, r[i]);
+            where = r[i] + 8, started = true;
+            continue;
+        }
+        if (!started)
+            m->ok = false;                      /* a bitmap before any address */
+        for (uint64_t bits = r[i] >> 1, k = 0; m->ok && bits; bits >>= 1, k++)
+            if (bits & 1)
+                mark(m, where + k * 8);
+        where += 63 * 8;
+    }
+}
+
+/* The dynamic entries of ef; false on a surprise (no PT_DYNAMIC, REL instead of RELA, odd entry
+ * sizes, too many DT_NEEDED). */
+static bool read_dynamic(const struct elf_file *ef, struct dyn_info *d)
+{
+    const Elf64_Phdr *dyn = NULL;
+    for (size_t i = 0; i < ef->phnum; i++)
+        if (ef->ph[i].p_type == PT_DYNAMIC)
+            dyn = &ef->ph[i];
+    const Elf64_Dyn *e = dyn ? elf_at(ef, dyn->p_vaddr, dyn->p_filesz, 8) : NULL;
+    if (!e)
+        return false;
+    for (uint64_t i = 0; i < dyn->p_filesz / sizeof *e && e[i].d_tag != DT_NULL; i++) {
+        uint64_t v = e[i].d_un.d_val;
+        switch (e[i].d_tag) {
+        case DT_RELA: d->rela = v; break;
+        case DT_RELASZ: d->relasz = v; break;
+        case DT_JMPREL: d->jmprel = v; break;
+        case DT_PLTRELSZ: d->pltrelsz = v; break;
+        case DT_RELR: d->relr = v; break;
+        case DT_RELRSZ: d->relrsz = v; break;
+        case DT_STRTAB: d->strtab = v; break;
+        case DT_STRSZ: d->strsz = v; break;
+        case DT_RELAENT: if (v != sizeof(Elf64_Rela)) return false; break;
+        case DT_RELRENT: if (v != sizeof(Elf64_Relr)) return false; break;
+        case DT_PLTREL: if (v != DT_RELA) return false; break;
+        case DT_REL: case DT_RELSZ: return false;
+        case DT_NEEDED:
+            if (d->nneeded == FLOOR_NEEDED)
+                return false;
+            d->needed[d->nneeded++] = v;
+            break;
+        default: break;
+        }
+    }
+    return true;
+}
+
+/* o->pages: the distinct pages that ef's relocations (RELA, JMPREL, RELR) write, ascending. */
+static bool plan_pages(const struct elf_file *ef, const struct dyn_info *d, struct floor_obj *o)
+{
+    size_t n = o->span / page_size(), count = 0;
+    struct page_marks m = { o, calloc(n, 1), true };
+    if (!m.hit)
+        return false;
+    mark_rela(&m, ef, d->rela, d->relasz);
+    mark_rela(&m, ef, d->jmprel, d->pltrelsz);
+    mark_relr(&m, ef, d->relr, d->relrsz);
+    for (size_t i = 0; i < n; i++)
+        count += m.hit[i];
+    o->pages = m.ok ? malloc((count ? count : 1) * sizeof *o->pages) : NULL;
+    for (size_t i = 0; o->pages && i < n; i++)
+        if (m.hit[i])
+            o->pages[o->npages++] = o->lo + i * page_size();
+    free(m.hit);
+    return o->pages != NULL;
+}
+
+static int has_name(struct dl_phdr_info *info, size_t size, void *name)
+{
+    (void)size;
+    const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+    return base && !strcmp(base + 1, name);
+}
+
+/* Is an object of that file name already in this process (and so in every fresh child)? */
+static bool in_process(const char *name)
+{
+    return dl_iterate_phdr(has_name, (void *)name) != 0;
+}
+
+static bool plan_add(struct floor_plan *plan, const char *path, const char *name)
+{
+    if (plan->nobj == FLOOR_OBJECTS)
+        return false;
+    struct floor_obj *o = &plan->obj[plan->nobj++];
+    *o = (struct floor_obj){ .pages = NULL };
+    return snprintf(o->path, sizeof o->path, "%s", path) < (int)sizeof o->path &&
+           snprintf(o->name, sizeof o->name, "%s", name) < (int)sizeof o->name;
+}
+
+/* The dependency name joins the plan unless the process or the plan has it already; it is looked
+ * for in the system library directories (false if it is not there). */
+static bool plan_need(struct floor_plan *plan, const char *name)
+{
+    static const char *const dirs[] = { LIBDIR, "/lib/" MULTIARCH };
+    if (in_process(name))
+        return true;
+    for (size_t i = 0; i < plan->nobj; i++)
+        if (!strcmp(plan->obj[i].name, name))
+            return true;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && !strchr(name, '/'); i++) {
+        char path[PATH_BUF];
+        snprintf(path, sizeof path, "%s/%s", dirs[i], name);
+        if (access(path, R_OK) == 0)
+            return plan_add(plan, path, name);
+    }
+    fprintf(stderr, "bench: floor: dependency %s not found\n", name);
+    return false;
+}
+
+/* Reads o's file: its segments, the pages its relocations write, its dependencies (into plan). */
+static bool plan_object(struct floor_plan *plan, struct floor_obj *o)
+{
+    struct elf_file ef;
+    struct dyn_info d = { 0 };
+    bool ok = elf_open(o->path, &ef) && plan_segments(&ef, o) && read_dynamic(&ef, &d) && plan_pages(&ef, &d, o);
+    const char *strtab = ok ? elf_at(&ef, d.strtab, d.strsz, 1) : NULL;
+    ok = ok && (strtab || d.nneeded == 0);
+    for (size_t i = 0; ok && i < d.nneeded; i++)
+        ok = d.needed[i] < d.strsz && memchr(strtab + d.needed[i], 0, d.strsz - d.needed[i]) &&
+             plan_need(plan, strtab + d.needed[i]);
+    elf_close(&ef);
+    return ok;
+}
+
+static void plan_reset(struct floor_plan *plan)
+{
+    for (size_t i = 0; i < plan->nobj; i++)
+        free(plan->obj[i].pages);
+    plan->nobj = plan->pages = 0;
+}
+
+/* The floor of opening path: it, and the dependencies not yet in the process, breadth first. */
+static bool floor_plan_of(struct floor_plan *plan, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    plan_reset(plan);
+    if (!plan_add(plan, path, slash ? slash + 1 : path))
+        return false;
+    for (size_t i = 0; i < plan->nobj; i++) {
+        if (!plan_object(plan, &plan->obj[i])) {
+            fprintf(stderr, "bench: floor: %s: unexpected ELF contents, no floor\n", plan->obj[i].path);
+            return false;
+        }
+        plan->pages += plan->obj[i].npages;
+    }
+    return true;
+}
+
+/* In the child: maps segment s (bias: where the object's address 0 lies) as glibc does: the
+ * file's pages with the final protection; then the bss: the rest of the last file page zeroed,
+ * anonymous pages after it. */
+static bool map_segment(uintptr_t bias, const struct floor_seg *s, int fd)
+{
+    uint64_t start = page_down(s->vaddr), file_end = s->vaddr + s->filesz, mem_end = s->vaddr + s->memsz;
+    uint64_t anon = s->filesz ? page_up(file_end) : start;
+    if (s->filesz && mmap((void *)(bias + start), anon - start, s->prot, MAP_FIXED | MAP_PRIVATE, fd,
+                          (off_t)(s->offset - (s->vaddr - start))) == MAP_FAILED)
+        return false;
+    if (mem_end <= file_end)
+        return true;
+    if (s->filesz && anon > file_end)
+        memset((void *)(bias + file_end), 0, (mem_end < anon ? mem_end : anon) - file_end);
+    return page_up(mem_end) <= anon || mmap((void *)(bias + anon), page_up(mem_end) - anon, s->prot,
+                                            MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED;
+}
+
+/* In the child: one object's floor. open, read the header, fstat, reserve the span, map every
+ * segment, write one word of every relocated page (its fault and copy), RELRO read-only, close. */
+static bool floor_map(const struct floor_obj *o)
+{
+    unsigned char head[4096];
+    struct stat st;
+    int fd = open(o->path, O_RDONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && pread(fd, head, sizeof head, 0) > 0 && fstat(fd, &st) == 0;
+    void *base = ok ? mmap(NULL, o->span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
+    uintptr_t bias = (uintptr_t)base - o->lo;
+    ok = base != MAP_FAILED;
+    for (size_t i = 0; ok && i < o->nseg; i++)
+        ok = map_segment(bias, &o->seg[i], fd);
+    for (size_t i = 0; ok && i < o->npages; i++) {
+        volatile uint64_t *word = (volatile uint64_t *)(bias + o->pages[i]);
+        *word = *word;
+    }
+    if (ok && o->relro_end > o->relro)
+        ok = mprotect((void *)(bias + o->relro), o->relro_end - o->relro, PROT_READ) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static bool floor_all(const struct floor_plan *plan)
+{
+    for (size_t i = 0; i < plan->nobj; i++)
+        if (!floor_map(&plan->obj[i]))
+            return false;
+    return true;
+}
+
+static struct floor_plan floor_warm;    /* the floor of the warm-up object (planned by main) */
+static bool floor_warm_ok;
+
+/* In the child: the floor of the warm-up object first, untimed (like the warm loaders' warm-up
+ * it takes the fresh child's first-call costs: code pages faulted in after fork, lazily bound
+ * calls into libc), then the time of the plan, or -1. */
+static double timed_floor(const void *ctx)
+{
+    if (!floor_all(&floor_warm))
+        return -1;
+    uint64_t t0 = now_ns();
+    bool ok = floor_all(ctx);
+    return ok ? (double)(now_ns() - t0) : -1;
+}
+
+/* The row after r: the floor's median against glibc's (the ratio is floor / glibc). */
+static void floor_row(const struct row *r, const struct floor_plan *plan, struct stats floor)
+{
+    char pages[32] = "", what[sizeof r->what];
+    if (floor.median >= 0)
+        snprintf(pages, sizeof pages, ", %zu pages", plan->pages);
+    snprintf(what, sizeof what, "floor: %.80s%s", r->what, pages);
+    struct row *f = add_row("floor", r->relocs, "%s", what);
+    if (!f)
+        return;
+    f->p = floor;
+    f->g = r->g;
+    f->of = r;
+    f->pages = floor.median >= 0 ? (long)plan->pages : -1;
+    f->objects = plan->nobj;
+}
+
+/* runs cold opens, alternating the loaders and the floor so all three see the same machine
+ * state; the floor of mine (the same bytes as theirs) becomes the row after r. */
 static void cold_pair(struct row *r, const char *mine, const char *theirs, const char *sym, bool warm, int runs)
 {
-    double p[COLD_RUNS], g[COLD_RUNS];
-    bool pok = true, gok = true;
+    static struct floor_plan plan;
+    double p[COLD_RUNS], g[COLD_RUNS], f[COLD_RUNS];
+    bool pok = true, gok = true, fok = floor_warm_ok && floor_plan_of(&plan, mine);
+    if (!r)
+        return;
     for (int i = 0; i < runs; i++) {
         p[i] = cold_once(&PLUGIN, mine, sym, warm);
         g[i] = cold_once(&GLIBC, theirs, sym, warm);
+        f[i] = fok ? in_fresh_child(timed_floor, &plan) : -1;
         pok = pok && p[i] >= 0;
         gok = gok && g[i] >= 0;
+        fok = fok && f[i] >= 0;
     }
     r->p = pok ? stats_of(p, runs) : FAILED;
     r->g = gok ? stats_of(g, runs) : FAILED;
+    floor_row(r, &plan, fok ? stats_of(f, runs) : FAILED);
 }
 
 /* ns per open of a path the loader already has open, REPEATS times. */
@@ -320,17 +823,6 @@ static bool memory_of(const struct loader *l, const char *dir, const char *tag, 
     for (int i = 0; i < MEM_OBJECTS; i++)
         unlink(paths[i]);
     return got;
-}
-
-static struct row *add_row(const char *kind, long relocs, const char *fmt, const char *arg)
-{
-    if (nrows == MAX_ROWS)
-        return NULL;
-    struct row *r = &rows[nrows++];
-    r->kind = kind;
-    r->relocs = relocs;
-    snprintf(r->what, sizeof r->what, fmt, arg);
-    return r;
 }
 
 static int find_libz(struct dl_phdr_info *info, size_t size, void *arg)
@@ -462,19 +954,49 @@ static double ratio(const struct row *r)
     return r->p.median > 0 && r->g.median > 0 ? r->p.median / r->g.median : -1;
 }
 
+static bool is_floor(const struct row *r)
+{
+    return !strcmp(r->kind, "floor");
+}
+
+/* A floor row, indented under its case: the floor's spread, then what each loader spends above it. */
+static void print_floor(const struct row *r)
+{
+    char what[96], objects[32] = "", rt[16] = "n/a", ps[32] = "n/a", above[64] = "n/a";
+    if (r->objects > 1)
+        snprintf(objects, sizeof objects, ", %zu objects", r->objects);
+    if (r->pages >= 0)
+        snprintf(what, sizeof what, "  floor (%ld pages%s): syscalls + page faults", r->pages, objects);
+    else
+        snprintf(what, sizeof what, "  floor: not measured (see above)");
+    if (ratio(r) > 0 && r->of->p.median > 0) {
+        snprintf(rt, sizeof rt, "%.2f", ratio(r));
+        snprintf(ps, sizeof ps, "%.0f..%.0f", r->p.min, r->p.max);
+        snprintf(above, sizeof above, "plugin-floor %.0f, glibc-floor %.0f", r->of->p.median - r->p.median,
+                 r->g.median - r->p.median);
+    }
+    printf("%-58s %11.0f %11.0f %7s   %-23s %s\n", what, r->p.median, r->g.median, rt, ps, above);
+}
+
+static void print_row(const struct row *r)
+{
+    char rt[16] = "n/a", ps[32], gs[32];
+    if (ratio(r) > 0)
+        snprintf(rt, sizeof rt, "%.2f", ratio(r));
+    snprintf(ps, sizeof ps, "%.0f..%.0f", r->p.min, r->p.max);
+    snprintf(gs, sizeof gs, "%.0f..%.0f", r->g.min, r->g.max);
+    printf("%-58s %11.0f %11.0f %7s   %-23s %s\n", r->what, r->p.median, r->g.median, rt, ps, gs);
+}
+
 static void print_table(void)
 {
     printf("%-58s %11s %11s %7s   %-23s %s\n", "case", "plugin ns", "glibc ns", "ratio", "plugin min..max",
            "glibc min..max");
-    for (size_t i = 0; i < nrows; i++) {
-        const struct row *r = &rows[i];
-        char rt[16] = "n/a", ps[32], gs[32];
-        if (ratio(r) > 0)
-            snprintf(rt, sizeof rt, "%.2f", ratio(r));
-        snprintf(ps, sizeof ps, "%.0f..%.0f", r->p.min, r->p.max);
-        snprintf(gs, sizeof gs, "%.0f..%.0f", r->g.min, r->g.max);
-        printf("%-58s %11.0f %11.0f %7s   %-23s %s\n", r->what, r->p.median, r->g.median, rt, ps, gs);
-    }
+    for (size_t i = 0; i < nrows; i++)
+        if (is_floor(&rows[i]))
+            print_floor(&rows[i]);
+        else
+            print_row(&rows[i]);
 }
 
 static int write_files(const char *out)
@@ -488,17 +1010,17 @@ static int write_files(const char *out)
         fprintf(stderr, "bench: cannot write %s/bench.csv and bench.json\n", out);
         return 1;
     }
-    fprintf(c, "case,kind,relocations,plugin_ns,plugin_min,plugin_max,glibc_ns,glibc_min,glibc_max,ratio\n");
+    fprintf(c, "case,kind,relocations,plugin_ns,plugin_min,plugin_max,glibc_ns,glibc_min,glibc_max,ratio,pages\n");
     fprintf(j, "[\n");
     for (size_t i = 0; i < nrows; i++) {
         const struct row *r = &rows[i];
-        fprintf(c, "\"%s\",%s,%ld,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f\n", r->what, r->kind, r->relocs, r->p.median,
-                r->p.min, r->p.max, r->g.median, r->g.min, r->g.max, ratio(r));
+        fprintf(c, "\"%s\",%s,%ld,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f,%ld\n", r->what, r->kind, r->relocs,
+                r->p.median, r->p.min, r->p.max, r->g.median, r->g.min, r->g.max, ratio(r), r->pages);
         fprintf(j, "  {\"case\": \"%s\", \"kind\": \"%s\", \"relocations\": %ld, \"plugin_ns\": %.0f, "
                    "\"plugin_min\": %.0f, \"plugin_max\": %.0f, \"glibc_ns\": %.0f, \"glibc_min\": %.0f, "
-                   "\"glibc_max\": %.0f, \"ratio\": %.3f}%s\n",
+                   "\"glibc_max\": %.0f, \"ratio\": %.3f, \"pages\": %ld}%s\n",
                 r->what, r->kind, r->relocs, r->p.median, r->p.min, r->p.max, r->g.median, r->g.min, r->g.max,
-                ratio(r), i + 1 < nrows ? "," : "");
+                ratio(r), r->pages, i + 1 < nrows ? "," : "");
     }
     fprintf(j, "]\n");
     fclose(c);
@@ -517,9 +1039,12 @@ int main(int argc, char **argv)
     }
     snprintf(warm_plugin, sizeof warm_plugin, "%s/bench_plugin_warm.so", dir);
     snprintf(warm_glibc, sizeof warm_glibc, "%s/bench_plugin_glibc_warm.so", dir);
+    floor_warm_ok = floor_plan_of(&floor_warm, warm_plugin);
     if (dl_iterate_phdr(find_libz, NULL) != 0)
         printf("warning: libz.so.1 is already in this process: its cold open is a cache hit\n");
-    printf("cold open: median of %d fresh processes (%d for the largest objects), both loaders alternating;\n"
+    printf("cold open: median of %d fresh processes (%d for the largest objects), both loaders and the floor\n"
+           "alternating; floor: only the system calls and page faults any loader needs for that open, ratio\n"
+           "floor / glibc, last column what each loader spends above it;\n"
            "reopen: %d calls, lookup: %d calls, each %d times (min..max over those)\n",
            COLD_RUNS, BIG_RUNS, REOPEN_ITERS, LOOKUP_ITERS, REPEATS);
     cold_rows(dir);
