@@ -55,7 +55,7 @@ void diag_ok(struct diag *d)
     }
 }
 
-void diag_trace(struct diag *d, const char *fmt, ...)
+void diag_trace_line(struct diag *d, const char *fmt, ...)
 {
     if (!d->trace)
         return;

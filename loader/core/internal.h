@@ -42,9 +42,11 @@ int diag_fail(struct diag *d, enum plugin_errc code, const char *file, const cha
 int diag_fail_raw(struct diag *d, enum plugin_errc code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_ok(struct diag *d);
-/* One trace line when tracing is on (cheap no-op otherwise). */
-void diag_trace(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One trace line when tracing is on; otherwise nothing, not even its arguments evaluated (a
+ * trace in the binding loop would name the objects of every symbol). */
+void diag_trace_line(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define diag_tracing(d) ((d)->trace != NULL)
+#define diag_trace(d, ...) (diag_tracing(d) ? diag_trace_line((d), __VA_ARGS__) : (void)0)
 
 /* ---- checked arithmetic ------------------------------------------------------------------- */
 

@@ -133,6 +133,23 @@ bool elf_symbol_exported(const Elf64_Sym *s);
 /* The version (one this object defines) of symbol i, or NULL; *hidden: not the default version. */
 const char *elf_symbol_version(const struct elf_object *o, uint32_t i, bool *hidden);
 
+/* The GNU hash of a name (elf_symtab.c). */
+uint32_t elf_name_gnu_hash(const char *name);
+/* Whether o's GNU hash table may define q's name: its bloom filter, checked before any call, since
+ * a scope walk asks every object and most say no here. True when o has no GNU hash table. */
+static inline bool elf_bloom_may_define(const struct elf_object *o, struct sym_query *q)
+{
+    const struct gnu_hash *g = &o->gnu;
+    if (!g->nbuckets)
+        return true;
+    if (!q->hashed[0])
+        q->hash[0] = elf_name_gnu_hash(q->name), q->hashed[0] = true;
+    uint32_t h = q->hash[0];
+    uint64_t word = g->bloom[(h / 64) & (g->bloom_size - 1)];
+    uint64_t mask = (1ULL << (h % 64)) | (1ULL << ((h >> g->bloom_shift) % 64));
+    return (word & mask) == mask;
+}
+
 /* elf_exports.c: plugin_lookup's table of im (core/exports.h), every exported name mapped to what
  * elf_find_symbol finds for an unversioned lookup of its default version; NULL: no memory. */
 struct export_table *elf_exports_build(const struct image *im);

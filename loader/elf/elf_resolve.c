@@ -23,7 +23,8 @@ static int found(struct resolved *out, const struct image *def, const Elf64_Sym 
 /* The front end's answer to the scope walk: the definition of q in im. */
 bool elf_find(const struct image *im, struct sym_query *q, struct resolved *out)
 {
-    const Elf64_Sym *s = elf_of(im)->symtab ? elf_find_symbol(im, q) : NULL;
+    const struct elf_object *o = elf_of(im);
+    const Elf64_Sym *s = o->symtab && elf_bloom_may_define(o, q) ? elf_find_symbol(im, q) : NULL;
     if (s)
         found(out, im, s);
     return s != NULL;

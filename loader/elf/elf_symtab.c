@@ -20,10 +20,15 @@
 
 #include <string.h>
 
+/* h = h * 33 + c for each byte; four bytes a step (h * 33^4 + c0 * 33^3 + c1 * 33^2 + c2 * 33 + c3,
+ * the same sum mod 2^32), once strlen has found the end: a C++ name is often a hundred bytes. */
 static uint32_t gnu_hash_of(const char *s)
 {
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     uint32_t h = 5381;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    for (; end - p >= 4; p += 4)
+        h = h * 1185921u + p[0] * 35937u + p[1] * 1089u + p[2] * 33u + p[3];
+    for (; p < end; p++)
         h = h * 33 + *p;
     return h;
 }
@@ -38,6 +43,11 @@ static uint32_t sysv_hash_of(const char *s)
         h &= ~g;
     }
     return h;
+}
+
+uint32_t elf_name_gnu_hash(const char *name)
+{
+    return gnu_hash_of(name);
 }
 
 /* The name's hash for one table, computed once per lookup (the query caches it). */
