@@ -347,7 +347,8 @@ static int setup_versions(struct image *im, struct diag *d)
         free(t.v);
         return -1;
     }
-    o->versions = t.v;
+    struct version *fit = realloc(t.v, (t.max + 1) * sizeof *t.v);    /* the guess was an upper bound */
+    o->versions = fit ? fit : t.v;
     o->nversions = t.max + 1;
     return 0;
 }
