@@ -39,7 +39,7 @@ enum elf_purpose { ELF_LOAD, ELF_DESCRIBE };
 
 struct elf_object {
     Elf64_Ehdr eh;          /* the header, as read */
-    Elf64_Phdr *phdrs;      /* every program header (owned) */
+    Elf64_Phdr *phdrs;      /* every program header (owned), for describing only; NULL once loaded */
     size_t nphdrs;
     bool has_dynamic;       /* PT_DYNAMIC present (describe only: a load requires it) */
     const Elf64_Dyn *dynamic;

@@ -241,16 +241,23 @@ static int with_libelf(struct image *im, struct source *s, Elf *e, bool load, st
     Elf64_Phdr *ph = elf64_getphdr(e);
     if (!ph)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "bad program headers: %s", elf_errmsg(-1));
+    /* Room for the PT_LOADs only; the headers themselves are kept only to be described (the
+     * loader keeps what it needs of them: segments, dynamic table, RELRO, TLS). */
     struct elf_object *o = elf_of(im);
-    im->segs = calloc(phnum, sizeof *im->segs);
-    o->phdrs = calloc(phnum, sizeof *o->phdrs);
-    if (!im->segs || !o->phdrs)
+    size_t nloads = 0;
+    for (size_t i = 0; i < phnum; i++)
+        nloads += ph[i].p_type == PT_LOAD;
+    im->segs = calloc(nloads ? nloads : 1, sizeof *im->segs);
+    if (!load)
+        o->phdrs = calloc(phnum ? phnum : 1, sizeof *o->phdrs);
+    if (!im->segs || (!load && !o->phdrs))
         return diag_fail(d, PLUGIN_ERR_NOMEM, s->name, "out of memory");
-    memcpy(o->phdrs, ph, phnum * sizeof *ph);
-    o->nphdrs = phnum;
+    if (!load)
+        memcpy(o->phdrs, ph, phnum * sizeof *ph);
+    o->nphdrs = load ? 0 : phnum;
     o->eh = *eh;
     im->arch = load ? arch_native() : arch_for_elf_machine(eh->e_machine);
-    return walk_phdrs(im, s, o->phdrs, phnum, load, d);
+    return walk_phdrs(im, s, ph, phnum, load, d);
 }
 
 static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
