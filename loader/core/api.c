@@ -337,13 +337,13 @@ static __attribute__((noinline)) void *lookup_slow(plugin *p, const char *name, 
 PLUGIN_API void *plugin_lookup(plugin *p, const char *name, plugin_error *err)
 {
     const struct image *im = (const struct image *)p;
-    const struct export_table *t = im && name && !err ? __atomic_load_n(&im->exports, __ATOMIC_ACQUIRE) : NULL;
-    if (__builtin_expect(t == NULL, 0))
+    const struct export_table *t;
+    if (__builtin_expect(!im || !name || err || !(t = __atomic_load_n(&im->exports, __ATOMIC_ACQUIRE)), 0))
         return lookup_slow(p, name, err);
     uintptr_t addr;
     enum export_answer a = exports_find(t, name, &addr);
     if (__builtin_expect(a == EXPORT_ASK, 0))
-        return lookup_slow(p, name, err);
+        return lookup_slow(p, name, NULL);
     return a == EXPORT_ADDRESS ? (void *)addr : NULL;
 }
 

@@ -17,13 +17,18 @@ struct export_table *exports_new(size_t n)
     while (slots < 2 * n)
         slots *= 2;
     size_t head = sizeof(struct export_table) + slots * sizeof(struct export_slot);
-    head = (head + _Alignof(struct export_entry) - 1) & ~(size_t)(_Alignof(struct export_entry) - 1);
-    struct export_table *t = calloc(1, head + (n ? n : 1) * sizeof(struct export_entry));
+    head = (head + 7) & ~(size_t)7;
+    size_t filter_bits = slots * 4 < 512 ? 512 : slots * 4;    /* 4 bits a slot, 512 at least */
+    size_t filter_words = filter_bits / 64;
+    size_t entries = head + filter_words * sizeof(uint64_t);
+    struct export_table *t = calloc(1, entries + (n ? n : 1) * sizeof(struct export_entry));
     if (!t)
         return NULL;
     t->mask = (uint32_t)(slots - 1);
     t->cap = (uint32_t)n;
-    t->entries = (struct export_entry *)((char *)t + head);
+    t->filter_mask = (uint32_t)(filter_bits - 1);
+    t->filter = (uint64_t *)((char *)t + head);
+    t->entries = (struct export_entry *)((char *)t + entries);
     return t;
 }
 
@@ -48,6 +53,8 @@ bool exports_add(struct export_table *t, const char *name, uintptr_t addr, bool 
         return false;
     t->entries[t->nentries] = (struct export_entry){ name, addr, (uint32_t)n, ask };
     t->slot[i] = (struct export_slot){ h, ++t->nentries };
+    uint32_t bit = h & t->filter_mask;
+    t->filter[bit / 64] |= (uint64_t)1 << (bit % 64);
     return true;
 }
 
