@@ -324,6 +324,105 @@ static int run_deferred(struct walk *w)
     return 0;
 }
 
+/*
+ * Binding's own walk of the same tables, in the same order as walk_tables. RELATIVE relocations
+ * (most of most objects: a linker puts them first in DT_RELA, and DT_RELR holds nothing else) run
+ * as tight loops: the writable segment of the last place and the load address are held in locals,
+ * which the stores into the object cannot change (through the walk they could, as far as the
+ * compiler knows, so every entry reloaded them). A place outside that segment, or any other type,
+ * goes through relocate_one, which checks it and moves the window to the place's segment.
+ */
+struct window {
+    uint64_t lo, hi;        /* [lo, hi): the writable segment of the last place */
+    uintptr_t bias;
+    uint32_t done;          /* RELATIVE relocations applied here (for the trace's counts) */
+};
+
+static inline void window_load(struct window *win, const struct walk *w)
+{
+    win->lo = w->wlo, win->hi = w->whi, win->bias = w->im->bias;
+}
+
+static inline bool window_has(const struct window *win, uint64_t where)
+{
+    return where >= win->lo && where < win->hi && win->hi - where >= 8;
+}
+
+/* DT_RELA: runs of RELATIVE entries in the window, the rest one by one. */
+static int bind_rela(struct walk *w, const Elf64_Rela *r, uint64_t size)
+{
+    struct window win = { 0, 0, 0, 0 };
+    const uint32_t relative = w->relative;
+    window_load(&win, w);
+    for (uint64_t i = 0, n = r ? size / sizeof *r : 0; i < n; i++) {
+        uint32_t type = ELF64_R_TYPE(r[i].r_info);
+        if (type == relative && window_has(&win, r[i].r_offset)) {
+            uint64_t v = win.bias + (uint64_t)r[i].r_addend;
+            memcpy((void *)(win.bias + r[i].r_offset), &v, 8);
+            win.done++;
+            continue;
+        }
+        if (relocate_one(w, type, ELF64_R_SYM(r[i].r_info), r[i].r_offset, r[i].r_addend, true))
+            return -1;
+        window_load(&win, w);
+    }
+    w->counts[w->relative_idx] += win.done;
+    return 0;
+}
+
+/* One RELR place: its word plus the load address. */
+static inline int relr_one(struct walk *w, struct window *win, uint64_t where)
+{
+    if (window_has(win, where)) {
+        uint64_t v;
+        void *p = (void *)(win->bias + where);
+        memcpy(&v, p, 8);
+        v += win->bias;
+        memcpy(p, &v, 8);
+        win->done++;
+        return 0;
+    }
+    if (relocate_one(w, w->relative, 0, where, 0, false))
+        return -1;
+    window_load(win, w);
+    return 0;
+}
+
+/* DT_RELR (see each_relr): an address, then bitmaps of the 63 words after it. */
+static int bind_relr(struct walk *w, const uint64_t *r, uint64_t size)
+{
+    struct window win = { 0, 0, 0, 0 };
+    window_load(&win, w);
+    uint64_t where = 0;
+    for (uint64_t i = 0, n = r ? size / 8 : 0; i < n; i++) {
+        uint64_t e = r[i];
+        if (!(e & 1)) {
+            if (relr_one(w, &win, e))
+                return -1;
+            where = e + 8;
+            continue;
+        }
+        for (uint64_t bits = e >> 1; bits; bits &= bits - 1)
+            if (relr_one(w, &win, where + (uint64_t)__builtin_ctzll(bits) * 8))
+                return -1;
+        where += 63 * 8;
+    }
+    w->counts[w->relative_idx] += win.done;
+    return 0;
+}
+
+static int bind_tables(struct walk *w)
+{
+    struct tables t = { 0 };
+    if (!elf_of(w->im)->has_dynamic)
+        return 0;
+    if (find_tables(w->im, &t, w->ld->d))
+        return -1;
+    return bind_relr(w, t.relr, t.relrsz) || bind_rela(w, t.rela, t.relasz) ||
+           each_rel(t.rel, t.relsz, apply_one, w) || bind_rela(w, t.plt_rela, t.pltsz) ||
+           each_rel(t.plt_rel, t.pltsz, apply_one, w) ? -1 : 0;
+}
+
 /* The bind step of one image; *state is this open's walk (its deferred IFUNC values). */
 int elf_bind(struct load *ld, struct image *im, void **state)
 {
@@ -339,7 +438,7 @@ int elf_bind(struct load *ld, struct image *im, void **state)
     w->relative = arch_relative_type(im->arch);
     const struct reloc_type *rel = arch_reloc_type(im->arch, w->relative);
     w->relative_idx = rel ? (size_t)(rel - im->arch->types) : 0;
-    if (walk_tables(im, w->relative, apply_one, w, ld->d))
+    if (bind_tables(w))
         return -1;
     trace_counts(w);
     return 0;
