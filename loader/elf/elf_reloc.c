@@ -333,19 +333,24 @@ static int run_deferred(struct walk *w)
  * goes through relocate_one, which checks it and moves the window to the place's segment.
  */
 struct window {
-    uint64_t lo, hi;        /* [lo, hi): the writable segment of the last place */
+    uint64_t lo, limit;     /* an 8-byte place at where fits when where - lo < limit */
     uintptr_t bias;
     uint32_t done;          /* RELATIVE relocations applied here (for the trace's counts) */
 };
 
+/* The window of [wlo, whi), the writable segment of the last place: places lo .. hi - 8, one
+ * unsigned comparison each (a place below lo wraps around to a large difference); empty when
+ * the segment is shorter than a word (or not known yet: wlo = whi = 0). */
 static inline void window_load(struct window *win, const struct walk *w)
 {
-    win->lo = w->wlo, win->hi = w->whi, win->bias = w->im->bias;
+    win->lo = w->wlo;
+    win->limit = w->whi - w->wlo >= 8 ? w->whi - w->wlo - 7 : 0;
+    win->bias = w->im->bias;
 }
 
 static inline bool window_has(const struct window *win, uint64_t where)
 {
-    return where >= win->lo && where < win->hi && win->hi - where >= 8;
+    return where - win->lo < win->limit;
 }
 
 /* DT_RELA: runs of RELATIVE entries in the window, the rest one by one. */

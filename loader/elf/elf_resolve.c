@@ -20,14 +20,33 @@ static int found(struct resolved *out, const struct image *def, const Elf64_Sym 
     return 0;
 }
 
-/* The front end's answer to the scope walk: the definition of q in im. */
-bool elf_find(const struct image *im, struct sym_query *q, struct resolved *out)
+/* The search itself, for an object whose bloom filter let the name through. */
+static __attribute__((noinline)) bool find_in(const struct image *im, struct sym_query *q, struct resolved *out)
 {
-    const struct elf_object *o = elf_of(im);
-    const Elf64_Sym *s = o->symtab && elf_bloom_may_define(o, q) ? elf_find_symbol(im, q) : NULL;
+    const Elf64_Sym *s = elf_find_symbol(im, q);
     if (s)
         found(out, im, s);
     return s != NULL;
+}
+
+/* The first object a name is asked of: its hash, then the same question. */
+static __attribute__((noinline)) bool first_find(const struct image *im, struct sym_query *q, struct resolved *out)
+{
+    q->hash[0] = elf_name_gnu_hash(q->name), q->hashed[0] = true;
+    return elf_find(im, q, out);
+}
+
+/* The front end's answer to the scope walk: the definition of q in im. Most objects of a scope
+ * do not define a given name, and their bloom filters say so: that answer saves no registers
+ * and calls nothing (the name's hash is computed once, by the first object asked). */
+bool elf_find(const struct image *im, struct sym_query *q, struct resolved *out)
+{
+    const struct elf_object *o = elf_of(im);
+    if (__builtin_expect(!q->hashed[0], 0))
+        return first_find(im, q, out);
+    if (!o->symtab || !elf_bloom_may_define(o, q))
+        return false;
+    return find_in(im, q, out);
 }
 
 /* The version a reference asks for, from its DT_VERSYM entry; NULL when unversioned. */
