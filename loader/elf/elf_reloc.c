@@ -359,19 +359,20 @@ static int bind_rela(struct walk *w, const Elf64_Rela *r, uint64_t size)
     struct window win = { 0, 0, 0, 0 };
     const uint32_t relative = w->relative;
     window_load(&win, w);
-    for (uint64_t i = 0, n = r ? size / sizeof *r : 0; i < n; i++) {
-        uint32_t type = ELF64_R_TYPE(r[i].r_info);
-        if (type == relative && window_has(&win, r[i].r_offset)) {
-            uint64_t v = win.bias + (uint64_t)r[i].r_addend;
-            memcpy((void *)(win.bias + r[i].r_offset), &v, 8);
-            win.done++;
+    uint64_t n = r ? size / sizeof *r : 0, slow = 0;
+    for (const Elf64_Rela *e = r, *end = r + n; e < end; e++) {
+        uint32_t type = ELF64_R_TYPE(e->r_info);
+        if (type == relative && window_has(&win, e->r_offset)) {
+            uint64_t v = win.bias + (uint64_t)e->r_addend;
+            memcpy((void *)(win.bias + e->r_offset), &v, 8);
             continue;
         }
-        if (relocate_one(w, type, ELF64_R_SYM(r[i].r_info), r[i].r_offset, r[i].r_addend, true))
+        slow++;                             /* counted by relocate_one */
+        if (relocate_one(w, type, ELF64_R_SYM(e->r_info), e->r_offset, e->r_addend, true))
             return -1;
         window_load(&win, w);
     }
-    w->counts[w->relative_idx] += win.done;
+    w->counts[w->relative_idx] += (uint32_t)(n - slow);
     return 0;
 }
 
