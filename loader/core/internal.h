@@ -187,6 +187,9 @@ void vm_unmap_image(struct image *im);
 int vm_protect_image(struct image *im, struct diag *d);
 size_t vm_page_size(void);
 int vm_prot_of(uint32_t pflags);
+/* A hint: [vaddr, vaddr + len) of im (inside one writable segment) will be written by relocation
+ * now; when it is large, its pages are populated at once instead of one fault each. */
+void vm_prefault(const struct image *im, uint64_t vaddr, uint64_t len, struct diag *d);
 
 /* ---- one open in progress ----------------------------------------------------------------- */
 

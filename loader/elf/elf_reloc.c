@@ -417,6 +417,26 @@ static int bind_relr(struct walk *w, const uint64_t *r, uint64_t size)
     return 0;
 }
 
+/* A RELA table that writes a good part of a writable segment (a relocated word for every eight
+ * of the segment's file-backed words: every page, unless they crowd together) is about to copy
+ * nearly every page of it on write: the segment's file pages are populated at once (vm_prefault;
+ * RELRO, usually most of it, already was). The segment is the first place's. */
+static void prefault_dense(struct walk *w, const Elf64_Rela *r, uint64_t size)
+{
+    const struct image *im = w->im;
+    uint64_t n = r ? size / sizeof *r : 0;
+    for (size_t i = 0; n && i < im->nsegs; i++) {
+        const struct segment *sg = &im->segs[i];
+        if (!(sg->flags & SEG_W) || r[0].r_offset - sg->vaddr >= sg->filesz || n < sg->filesz / 64)
+            continue;
+        uint64_t lo = sg->vaddr, hi = sg->vaddr + sg->filesz;
+        uint64_t relro_end = im->relro_vaddr + im->relro_memsz;
+        if (im->relro_memsz && im->relro_vaddr <= lo && relro_end > lo)
+            lo = relro_end < hi ? relro_end : hi;   /* RELRO, at the segment's start, was populated */
+        vm_prefault(im, lo, hi - lo, w->ld->d);
+    }
+}
+
 static int bind_tables(struct walk *w)
 {
     struct tables t = { 0 };
@@ -424,6 +444,7 @@ static int bind_tables(struct walk *w)
         return 0;
     if (find_tables(w->im, &t, w->ld->d))
         return -1;
+    prefault_dense(w, t.rela, t.relasz);
     return bind_relr(w, t.relr, t.relrsz) || bind_rela(w, t.rela, t.relasz) ||
            each_rel(t.rel, t.relsz, apply_one, w) || bind_rela(w, t.plt_rela, t.pltsz) ||
            each_rel(t.plt_rel, t.pltsz, apply_one, w) ? -1 : 0;

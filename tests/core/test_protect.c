@@ -84,3 +84,39 @@ Test(protect, writing_relro_faults, .signal = SIGSEGV)
     dup2(open("/dev/null", O_WRONLY), 2);
     t[0] = NULL;
 }
+
+/* Pages relocation is about to write are populated at once when there are many (vm_prefault):
+ * libcrypto's RELRO (about 100 pages) is, the small fixture's (one page) is not, and the large
+ * object still works. A copy of the file, so that this loader maps it (the test binary may have
+ * libcrypto already). */
+struct populated { int lines; };
+static void count_populated(void *ctx, const char *line)
+{
+    if (strstr(line, "populated for relocation"))
+        ((struct populated *)ctx)->lines++;
+}
+
+Test(protect, many_relocated_pages_are_populated_at_once)
+{
+    char *dir = make_temp_dir(), path[4200];
+    snprintf(path, sizeof path, "%s/libcrypto-copy.so.3", dir);
+    size_t size;
+    char *bytes = read_file("/usr/lib/" NATIVE_MULTIARCH "/libcrypto.so.3", &size);
+    write_file(path, bytes, size);
+    free(bytes);
+
+    struct populated big = { 0 }, small = { 0 };
+    struct plugin_options opts = { .trace = count_populated, .trace_ctx = &big };
+    plugin_error err;
+    plugin *p = plugin_open_with(path, &opts, &err);
+    cr_assert_not_null(p, "%s", err.message);
+    cr_expect_geq(big.lines, 1, "libcrypto's RELRO was not populated at once");
+    unsigned long (*version)(void) = (unsigned long (*)(void))plugin_lookup(p, "OpenSSL_version_num", &err);
+    cr_assert_not_null(version, "%s", err.message);
+    cr_expect_geq(version() >> 28, 3, "OpenSSL_version_num() = %#lx", version());
+
+    opts.trace_ctx = &small;
+    cr_assert_not_null(plugin_open_with(fixture("relro.so"), &opts, &err), "%s", err.message);
+    cr_expect_eq(small.lines, 0, "a one-page RELRO was populated (a system call for one fault)");
+    free(dir);
+}
