@@ -23,7 +23,9 @@
  *                 open, pread of 4096 bytes, fstat, a PROT_NONE reservation of the span, one
  *                 MAP_FIXED file mapping per PT_LOAD with its final protection, the bss (the rest
  *                 of the last file page zeroed, anonymous pages after it, as glibc), a read and
- *                 write-back of one word in each relocated page (its fault and copy), mprotect of
+ *                 write-back of one word in each relocated page (its fault and copy), or for a
+ *                 run of 8 or more consecutive relocated pages one madvise(MADV_POPULATE_WRITE)
+ *                 (as plugin_open does, so the floor stays below both loaders), mprotect of
  *                 RELRO, close. No loader warm-up, but the floor of bench_plugin_warm.so first,
  *                 untimed, so the child's own first-call costs (code pages faulted in after fork,
  *                 lazily bound libc calls) stay outside, as in the warm-loader rows. Its ratio is
@@ -615,6 +617,25 @@ static bool map_segment(uintptr_t bias, const struct floor_seg *s, int fd)
                                             MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED;
 }
 
+/* In the child: the relocated pages from pages[i] on that follow one another, written: a run of
+ * 8 pages or more populated with one madvise (as plugin_open does, loader/core/vm.c), a shorter
+ * one a word of each page read and written back (its fault and copy). The index after the run. */
+static size_t write_pages(uintptr_t bias, const struct floor_obj *o, size_t i)
+{
+    size_t j = i + 1;
+    while (j < o->npages && o->pages[j] == o->pages[j - 1] + page_size())
+        j++;
+#ifdef MADV_POPULATE_WRITE
+    if (j - i >= 8 && madvise((void *)(bias + o->pages[i]), (j - i) * page_size(), MADV_POPULATE_WRITE) == 0)
+        return j;
+#endif
+    for (size_t k = i; k < j; k++) {
+        volatile uint64_t *word = (volatile uint64_t *)(bias + o->pages[k]);
+        *word = *word;
+    }
+    return j;
+}
+
 /* In the child: one object's floor. open, read the header, fstat, reserve the span, map every
  * segment, write one word of every relocated page (its fault and copy), RELRO read-only, close. */
 static bool floor_map(const struct floor_obj *o)
@@ -628,10 +649,8 @@ static bool floor_map(const struct floor_obj *o)
     ok = base != MAP_FAILED;
     for (size_t i = 0; ok && i < o->nseg; i++)
         ok = map_segment(bias, &o->seg[i], fd);
-    for (size_t i = 0; ok && i < o->npages; i++) {
-        volatile uint64_t *word = (volatile uint64_t *)(bias + o->pages[i]);
-        *word = *word;
-    }
+    for (size_t i = 0; ok && i < o->npages; i = write_pages(bias, o, i))
+        ;
     if (ok && o->relro_end > o->relro)
         ok = mprotect((void *)(bias + o->relro), o->relro_end - o->relro, PROT_READ) == 0;
     if (fd >= 0)
