@@ -63,6 +63,9 @@ struct host_provider {
     struct image **(*images)(size_t *n);
     /* The process has no dynamic C library (a -static executable). */
     bool (*is_static)(void);
+    /* Whether some object of the list may define q's name: false lets the scope walk skip them
+     * all at once (a filter over all their names; optional, NULL: always true). */
+    bool (*may_define)(struct sym_query *q);
     /* For plugin_addr_info: the system loader's object containing addr, described into info
      * without the load lock. false: none. */
     bool (*addr_info)(uintptr_t addr, struct plugin_addr_info *info);

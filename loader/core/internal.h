@@ -111,6 +111,7 @@ enum image_state { IMG_MAPPED, IMG_RELOCATED, IMG_INITIALIZING, IMG_READY };
 
 struct format;
 struct export_table;
+struct sym_query;
 
 struct image {
     char *path;             /* as opened or as found; owned */
@@ -225,6 +226,8 @@ bool deps_is_c_runtime(const char *name);
 int host_refresh(struct diag *d);
 /* Host images in load order; *n receives the count. Valid until the next host_refresh. */
 struct image **host_images(size_t *n);
+/* Whether a host image may define q's name (false: none does; the walk skips them). */
+bool host_may_define(struct sym_query *q);
 /* True when the process has no dynamic C library (a -static executable). */
 bool host_is_static(void);
 /* An object the process already has (host or ours) with this (dev, ino), or NULL. */

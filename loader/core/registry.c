@@ -21,6 +21,11 @@ struct image **host_images(size_t *n)
     return loader_host->images(n);
 }
 
+bool host_may_define(struct sym_query *q)
+{
+    return !loader_host->may_define || loader_host->may_define(q);
+}
+
 bool host_is_static(void)
 {
     return loader_host->is_static();

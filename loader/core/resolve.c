@@ -43,7 +43,7 @@ bool resolve_in_scope(struct load *ld, const struct image *im, struct sym_query 
     }
     size_t nh;
     struct image **hosts = host_images(&nh);
-    return search((const struct image *const *)hosts, nh, q, out) ||
+    return (host_may_define(q) && search((const struct image *const *)hosts, nh, q, out)) ||
            search((const struct image *const *)ld->scope, ld->nscope, q, out);
 }
 
