@@ -360,7 +360,7 @@ static int bind_rela(struct walk *w, const Elf64_Rela *r, uint64_t size)
     const uint32_t relative = w->relative;
     window_load(&win, w);
     uint64_t n = r ? size / sizeof *r : 0, slow = 0;
-    for (const Elf64_Rela *e = r, *end = r + n; e < end; e++) {
+    for (const Elf64_Rela *e = r, *end = n ? r + n : r; e < end; e++) {
         uint32_t type = ELF64_R_TYPE(e->r_info);
         if (type == relative && window_has(&win, e->r_offset)) {
             uint64_t v = win.bias + (uint64_t)e->r_addend;
