@@ -138,10 +138,11 @@ static int counters(struct dl_phdr_info *info, size_t size, void *arg)
  * each hash, less its lowest bit, so no name is read or hashed to build it): a name whose bit is
  * clear is defined by none of them, and the scope walk skips them all with one test instead of
  * a bloom filter each. Most relocations of a plugin name its own symbols or its dependencies'.
- * Built for a list once it has been walked FILTER_AFTER times (the cost of building it, about 40k
- * instructions for libc, is that of about as many walks: a small plugin never pays it), 16 bits
- * a symbol (libc's 3,000: 8 KiB). NULL (every name passes) until then, when an object has symbols
- * but no GNU hash table, or when out of memory.
+ * Built for a list once it has been walked FILTER_AFTER times (building it, about 40k
+ * instructions for libc, costs about as much as that many walks: a small plugin never pays it).
+ * 8 bits a symbol (libc's 3,000: 4 KiB), so about one name in nine that no host object defines
+ * passes anyway. NULL (every name passes) until then, when an object has symbols but no GNU hash
+ * table, or when out of memory.
  */
 enum { FILTER_AFTER = 256 };
 static uint64_t *host_filter;
@@ -159,7 +160,7 @@ static void build_filter(void)
             return;                             /* SysV hash only: no hashes to read */
         n += o && o->symtab ? o->gnu.nchain : 0;
     }
-    while (bits < 16 * n && bits < (1u << 30))
+    while (bits < 8 * n && bits < (1u << 30))
         bits *= 2;
     uint64_t *f = calloc(bits / 64, sizeof *f);
     if (!f)
