@@ -191,6 +191,9 @@ int vm_prot_of(uint32_t pflags);
 /* A hint: [vaddr, vaddr + len) of im (inside one writable segment) will be written by relocation
  * now; when it is large, its pages are populated at once instead of one fault each. */
 void vm_prefault(const struct image *im, uint64_t vaddr, uint64_t len, struct diag *d);
+/* A hint: [vaddr, vaddr + len) (inside one readable file-backed part) is about to be read; when
+ * large, its pages are mapped at once. true when done. */
+bool vm_prefetch(const struct image *im, uint64_t vaddr, uint64_t len);
 
 /* ---- one open in progress ----------------------------------------------------------------- */
 

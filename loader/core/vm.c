@@ -168,6 +168,26 @@ void vm_prefault(const struct image *im, uint64_t vaddr, uint64_t len, struct di
 #endif
 }
 
+/* The same for pages the loader is about to read through (relocation tables, unwind tables):
+ * mapped with one madvise(MADV_POPULATE_READ) instead of a page fault each, when 8 or more, inside
+ * one readable file-backed part of a segment. Nothing is copied: the pages are the page cache's.
+ * true when it was done. Measured in fresh processes, alternating with and without: while page
+ * faults were slow on this machine, libcrypto and libLLVM opened about a quarter faster; while
+ * they were fast, no difference either way. */
+bool vm_prefetch(const struct image *im, uint64_t vaddr, uint64_t len)
+{
+#ifdef MADV_POPULATE_READ
+    uintptr_t page = vm_page_size();
+    if (im->is_host || im->file_view || im->from_memory || !image_range_ok(im, vaddr, len, RANGE_READ))
+        return false;
+    uintptr_t a = down(im->bias + vaddr, page), e = up(im->bias + vaddr + len, page);
+    return (e - a) / page >= PREFAULT_MIN_PAGES && madvise((void *)a, e - a, MADV_POPULATE_READ) == 0;
+#else
+    (void)im, (void)vaddr, (void)len;
+    return false;
+#endif
+}
+
 int vm_map_image(struct image *im, struct source *s, struct diag *d)
 {
     if (reserve(im, d))

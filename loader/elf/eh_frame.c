@@ -46,6 +46,8 @@
 #define DW_EH_PE_omit    0xff
 
 #define EH_MAX_RECORDS   (1u << 22)      /* a bound on the walk of .eh_frame */
+#define EH_AHEAD         (256u << 10)    /* the walk maps 256 KiB ahead at a time (its length is
+                                            known only at its end): a page fault each otherwise */
 
 typedef void (*register_fn)(const void *);
 
@@ -161,7 +163,12 @@ static bool eh_frame_ok(const struct image *im, uint64_t vaddr)
         if ((sg->flags & SEG_R) && vaddr >= sg->vaddr && vaddr - sg->vaddr < sg->filesz)
             end = sg->vaddr + sg->filesz;
     }
+    uint64_t ahead = vaddr;             /* pages mapped ahead of the walk up to here (vm_prefetch) */
     for (uint32_t n = 0; end && n < EH_MAX_RECORDS; n++) {
+        if (vaddr >= ahead) {
+            ahead = end - vaddr > EH_AHEAD ? vaddr + EH_AHEAD : end;
+            vm_prefetch(im, vaddr, ahead - vaddr);
+        }
         uint32_t len32;
         if (end - vaddr < 4)
             return false;

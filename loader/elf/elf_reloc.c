@@ -444,6 +444,9 @@ static int bind_tables(struct walk *w)
         return 0;
     if (find_tables(w->im, &t, w->ld->d))
         return -1;
+    const struct elf_object *o = elf_of(w->im);
+    if (t.rela && vm_prefetch(w->im, o->dyn[DT_RELA], t.relasz))     /* read once, front to back */
+        diag_trace(w->ld->d, "%s: DT_RELA (%llu bytes) mapped ahead", w->im->path, (unsigned long long)t.relasz);
     prefault_dense(w, t.rela, t.relasz);
     return bind_relr(w, t.relr, t.relrsz) || bind_rela(w, t.rela, t.relasz) ||
            each_rel(t.rel, t.relsz, apply_one, w) || bind_rela(w, t.plt_rela, t.pltsz) ||

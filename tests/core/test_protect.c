@@ -85,15 +85,18 @@ Test(protect, writing_relro_faults, .signal = SIGSEGV)
     t[0] = NULL;
 }
 
-/* Pages relocation is about to write are populated at once when there are many (vm_prefault):
- * libcrypto's RELRO (about 100 pages) is, the small fixture's (one page) is not, and the large
+/* Pages relocation is about to write are populated at once when there are many (vm_prefault),
+ * and a large relocation table is mapped before it is read (vm_prefetch): libcrypto's RELRO
+ * (about 100 pages) and DT_RELA are, the small fixture's (one page) are not, and the large
  * object still works. A copy of the file, so that this loader maps it (the test binary may have
  * libcrypto already). */
-struct populated { int lines; };
+struct populated { int lines, ahead; };
 static void count_populated(void *ctx, const char *line)
 {
     if (strstr(line, "populated for relocation"))
         ((struct populated *)ctx)->lines++;
+    if (strstr(line, "DT_RELA") && strstr(line, "mapped ahead"))
+        ((struct populated *)ctx)->ahead++;
 }
 
 Test(protect, many_relocated_pages_are_populated_at_once)
@@ -111,6 +114,7 @@ Test(protect, many_relocated_pages_are_populated_at_once)
     plugin *p = plugin_open_with(path, &opts, &err);
     cr_assert_not_null(p, "%s", err.message);
     cr_expect_geq(big.lines, 1, "libcrypto's RELRO was not populated at once");
+    cr_expect_eq(big.ahead, 1, "libcrypto's DT_RELA (400 KiB) was not mapped ahead of binding");
     unsigned long (*version)(void) = (unsigned long (*)(void))plugin_lookup(p, "OpenSSL_version_num", &err);
     cr_assert_not_null(version, "%s", err.message);
     cr_expect_geq(version() >> 28, 3, "OpenSSL_version_num() = %#lx", version());
@@ -118,5 +122,6 @@ Test(protect, many_relocated_pages_are_populated_at_once)
     opts.trace_ctx = &small;
     cr_assert_not_null(plugin_open_with(fixture("relro.so"), &opts, &err), "%s", err.message);
     cr_expect_eq(small.lines, 0, "a one-page RELRO was populated (a system call for one fault)");
+    cr_expect_eq(small.ahead, 0, "a one-page DT_RELA was mapped ahead");
     free(dir);
 }
