@@ -133,6 +133,11 @@ bool elf_symbol_exported(const Elf64_Sym *s);
 /* The version (one this object defines) of symbol i, or NULL; *hidden: not the default version. */
 const char *elf_symbol_version(const struct elf_object *o, uint32_t i, bool *hidden);
 
+/* elf_find_symbol(im, q) would return im's symbol idx, q being its name (elf_symtab.c). */
+bool elf_search_finds_itself(const struct image *im, uint32_t idx, struct sym_query *q);
+/* No host object defines a name whose GNU hash is h (its lowest bit aside): the host filter
+ * says so (elf_host.c). false when there is no filter yet. */
+bool elf_hosts_lack(uint32_t h);
 /* The GNU hash of a name (elf_symtab.c). */
 uint32_t elf_name_gnu_hash(const char *name);
 /* Whether o's GNU hash table may define q's name: its bloom filter, checked before any call, since

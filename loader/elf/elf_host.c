@@ -176,8 +176,16 @@ static void build_filter(void)
     host_filter_mask = (uint32_t)(bits - 1);
 }
 
+bool elf_hosts_lack(uint32_t h)
+{
+    uint32_t b = (h >> 1) & host_filter_mask;
+    return host_filter && !((host_filter[b / 64] >> (b % 64)) & 1);
+}
+
 static bool may_define(struct sym_query *q)
 {
+    if (seen_adds == ~0ULL)
+        return true;                    /* no list yet: nothing to build a filter from */
     if (host_walks < FILTER_AFTER && ++host_walks == FILTER_AFTER)
         build_filter();
     if (!host_filter)

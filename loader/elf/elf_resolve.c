@@ -67,6 +67,23 @@ static int reference_version(struct image *im, uint32_t idx, const struct versio
     return 0;
 }
 
+/*
+ * A reference of the root of this open to a symbol it defines itself binds to that definition
+ * when no host object defines the name (the host filter says so) and there is no resolve callback:
+ * the scope walk (callback, hosts, then the local scope, whose first object is the root) would
+ * reach the root first and find it there. Decided from the root's own GNU hash chain, without
+ * hashing the name or walking the scope: most symbolic relocations of a large library name its
+ * own functions and vtables. Any doubt, and the walk decides.
+ */
+static bool binds_to_itself(struct load *ld, struct image *im, uint32_t idx, struct sym_query *q)
+{
+    const struct elf_object *o = elf_of(im);
+    if (ld->nscope == 0 || ld->scope[0] != im || (ld->opts && ld->opts->resolve) || !o->gnu.nbuckets ||
+        idx < o->gnu.symoffset || idx >= o->nsyms)
+        return false;
+    return elf_hosts_lack(o->gnu.chain[idx - o->gnu.symoffset]) && elf_search_finds_itself(im, idx, q);
+}
+
 int elf_resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct resolved *out)
 {
     struct elf_object *o = elf_of(im);
@@ -93,6 +110,12 @@ int elf_resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct r
         return -1;
     struct sym_query q;
     sym_query_init(&q, name, v);
+    if (sym->st_shndx != SHN_UNDEF && binds_to_itself(ld, im, idx, &q)) {
+        found(out, im, sym);
+        diag_trace(d, "%s: bound %s%s%s to itself (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "",
+                   (unsigned long long)out->addr);
+        return 0;
+    }
     if (resolve_in_scope(ld, im, &q, out)) {
         diag_trace(d, "%s: bound %s%s%s to %s (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "",
                    out->def ? image_name(out->def) : "the resolve callback", (unsigned long long)out->addr);

@@ -94,10 +94,10 @@ static bool version_ok(const struct image *im, uint32_t idx, const struct sym_qu
     return true;
 }
 
-static bool sym_ok(const struct image *im, uint32_t idx, const struct sym_query *q, struct match_state *st)
+/* A definition the search may return, whatever its name (defined, a linkable type, global, weak
+ * or unique, not hidden). */
+static bool sym_acceptable(const Elf64_Sym *sym)
 {
-    const struct elf_object *o = elf_of(im);
-    const Elf64_Sym *sym = &o->symtab[idx];
     unsigned type = ELF64_ST_TYPE(sym->st_info), bind = ELF64_ST_BIND(sym->st_info);
     unsigned vis = ELF64_ST_VISIBILITY(sym->st_other);
     if (sym->st_shndx == SHN_UNDEF || (sym->st_value == 0 && sym->st_shndx != SHN_ABS && type != STT_TLS))
@@ -107,7 +107,14 @@ static bool sym_ok(const struct image *im, uint32_t idx, const struct sym_query 
         return false;
     if (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE)
         return false;
-    if (vis == STV_HIDDEN || vis == STV_INTERNAL)
+    return vis != STV_HIDDEN && vis != STV_INTERNAL;
+}
+
+static bool sym_ok(const struct image *im, uint32_t idx, const struct sym_query *q, struct match_state *st)
+{
+    const struct elf_object *o = elf_of(im);
+    const Elf64_Sym *sym = &o->symtab[idx];
+    if (!sym_acceptable(sym))
         return false;
     const char *name = elf_str(o, sym->st_name);
     if (!name || strcmp(name, q->name) != 0)
@@ -147,6 +154,34 @@ static const Elf64_Sym *find_sysv(const struct image *im, struct sym_query *q, s
         i = o->sysv_chain[i];
     }
     return NULL;
+}
+
+/*
+ * Whether elf_find_symbol(im, q), q being the name of im's own symbol idx and the version its
+ * reference asks for, returns symbol idx itself, decided without hashing the name: idx's GNU
+ * hash chain holds the hash, and the entries of that chain before idx are the only ones the
+ * search would look at first. If none of them has the same hash and name, and the search accepts
+ * idx (a definition, version included), the search stops at idx. Any doubt (an earlier entry of
+ * the same name, a version the search weighs instead of matching, no GNU hash table): false, and
+ * the caller searches. A chain is the run of entries up to one with the end bit, so idx's starts
+ * after the previous chain's end.
+ */
+bool elf_search_finds_itself(const struct image *im, uint32_t idx, struct sym_query *q)
+{
+    const struct elf_object *o = elf_of(im);
+    const struct gnu_hash *g = &o->gnu;
+    if (!g->nbuckets || idx < g->symoffset || idx >= o->nsyms)
+        return false;
+    const uint32_t *chain = g->chain - g->symoffset;   /* chain[i]: symbol i's word, i >= symoffset */
+    uint32_t h = chain[idx] | 1;
+    for (uint32_t k = idx; k > g->symoffset && !(chain[k - 1] & 1); k--) {
+        const char *other = elf_str(o, o->symtab[k - 1].st_name);
+        if ((chain[k - 1] | 1) == h && (!other || strcmp(other, q->name) == 0))
+            return false;
+    }
+    struct match_state st = { NULL, 0 };
+    const Elf64_Sym *sym = &o->symtab[idx];
+    return sym_acceptable(sym) && version_ok(im, idx, q, &st, sym);
 }
 
 const Elf64_Sym *elf_find_symbol(const struct image *im, struct sym_query *q)

@@ -13,6 +13,7 @@
 #include "core/exports.h"
 #include "elf/elf.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,4 +240,45 @@ Test(elf_reader, host_filter_passes_every_host_name)
         rejected += !host_may_define(&q);
     }
     cr_expect_gt(rejected, 500, "the host filter turned away only %d of 1000 made-up names", rejected);
+}
+
+/* Interposition and self-binding (fixtures/interpose.c) once the host filter exists, so that the
+ * root's references to its own definitions may take the short way (elf_resolve.c,
+ * binds_to_itself): abs must still bind to libc's, own_answer to the plugin's, and the trace
+ * says only own_answer went the short way. glibc's dlopen of the same file (the oracle) agrees. */
+struct self_lines { int own, abs; };
+static void on_self_trace(void *ctx, const char *line)
+{
+    struct self_lines *l = ctx;
+    l->own += strstr(line, "bound own_answer to itself") != NULL;
+    l->abs += strstr(line, "bound abs to itself") != NULL;
+}
+
+Test(elf_reader, own_definitions_bind_to_themselves_unless_a_host_has_them)
+{
+    plugin_error err;
+    cr_assert_not_null(plugin_open(fixture("basic.so"), &err), "%s", err.message);  /* the host list */
+    struct sym_query q;
+    for (int i = 0; i < 300; i++) {                 /* enough host walks to build the filter */
+        sym_query_init(&q, "memcpy", NULL);
+        cr_assert(host_may_define(&q));
+    }
+    struct self_lines l = { 0, 0 };
+    struct plugin_options opts = { .trace = on_self_trace, .trace_ctx = &l };
+    plugin *p = plugin_open_with(fixture("interpose.so"), &opts, &err);
+    cr_assert_not_null(p, "%s", err.message);
+    int (*abs_of)(int) = (int (*)(int))must_lookup(p, "abs_of");
+    int (*call_own)(void) = (int (*)(void))must_lookup(p, "call_own");
+    cr_expect_eq(abs_of(-5), 5, "the plugin's abs() was not interposed by libc's");
+    cr_expect_eq(call_own(), 7);
+    cr_expect_eq(l.own, 1, "own_answer did not take the short way");
+    cr_expect_eq(l.abs, 0, "abs, which libc defines, took the short way");
+
+    void *h = dlopen(fixture("interpose.so"), RTLD_NOW | RTLD_LOCAL);      /* the oracle */
+    cr_assert_not_null(h, "%s", dlerror());
+    int (*g_abs_of)(int) = (int (*)(int))dlsym(h, "abs_of");
+    int (*g_call_own)(void) = (int (*)(void))dlsym(h, "call_own");
+    cr_assert(g_abs_of && g_call_own);
+    cr_expect_eq(g_abs_of(-5), abs_of(-5), "glibc binds abs differently");
+    cr_expect_eq(g_call_own(), call_own(), "glibc binds own_answer differently");
 }
