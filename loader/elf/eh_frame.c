@@ -165,30 +165,33 @@ static bool eh_frame_ok(const struct image *im, uint64_t vaddr)
         if ((sg->flags & SEG_R) && vaddr >= sg->vaddr && vaddr - sg->vaddr < sg->filesz)
             end = sg->vaddr + sg->filesz;
     }
-    uint64_t ahead = vaddr;             /* pages mapped ahead of the walk up to here (vm_prefetch) */
-    for (uint32_t n = 0; end && n < EH_MAX_RECORDS; n++) {
-        if (vaddr >= ahead) {
-            ahead = end - vaddr > EH_AHEAD ? vaddr + EH_AHEAD : end;
-            vm_prefetch(im, vaddr, ahead - vaddr);
-        }
-        uint32_t len32;
-        if (end - vaddr < 4)
-            return false;
-        if (end - vaddr > EH_PREFETCH)      /* the walk is memory-bound: ask for the lines ahead */
-            __builtin_prefetch(image_addr(im, vaddr + EH_PREFETCH));
-        memcpy(&len32, image_addr(im, vaddr), 4);
-        if (len32 == 0)
-            return true;
-        uint64_t len = len32, hdr = 4;
-        if (len32 == 0xffffffffu) {
-            if (end - vaddr < 12)
+    if (!end || im->file_view)              /* only mapped images are registered */
+        return false;
+    const uint8_t *p = image_addr(im, vaddr), *stop = image_addr(im, end);
+    for (uint32_t n = 0; n < EH_MAX_RECORDS && p < stop;) {
+        const uint8_t *chunk = stop - p > EH_AHEAD ? p + EH_AHEAD : stop;
+        vm_prefetch(im, vaddr + (uint64_t)(p - (const uint8_t *)image_addr(im, vaddr)), (uint64_t)(chunk - p));
+        for (; p < chunk && n < EH_MAX_RECORDS; n++) {
+            uint32_t len32;
+            uint64_t left = (uint64_t)(stop - p), len, hdr = 4;
+            if (left < 4)
                 return false;
-            memcpy(&len, image_addr(im, vaddr + 4), 8);
-            hdr = 12;
+            if (left > EH_PREFETCH)         /* the walk is memory-bound: ask for the lines ahead */
+                __builtin_prefetch(p + EH_PREFETCH);
+            memcpy(&len32, p, 4);
+            if (len32 == 0)
+                return true;
+            len = len32;
+            if (len32 == 0xffffffffu) {
+                if (left < 12)
+                    return false;
+                memcpy(&len, p + 4, 8);
+                hdr = 12;
+            }
+            if (len < 4 || len > left - hdr)
+                return false;
+            p += hdr + len;
         }
-        if (len < 4 || len > end - vaddr - hdr)
-            return false;
-        vaddr += hdr + len;
     }
     return false;
 }
