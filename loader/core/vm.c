@@ -153,35 +153,46 @@ static int finish_copy(struct image *im, const struct segment *sg, struct diag *
  * MADV_POPULATE_WRITE (before Linux 5.14), nothing changes. Measured with make bench (fresh
  * processes): libcrypto's RELRO (97 pages) about 8% off the whole open, libLLVM's about 5-15%. */
 enum { PREFAULT_MIN_PAGES = 8 };
+
+#if defined(MADV_POPULATE_WRITE) || defined(MADV_POPULATE_READ)
+/* The pages of [vaddr, vaddr + len) of one of our mapped images, when they are PREFAULT_MIN_PAGES
+ * or more and the range is of one segment as need says, populated with madvise(advice): the
+ * number of pages, or 0 when nothing was done. */
+static uintptr_t populate(const struct image *im, uint64_t vaddr, uint64_t len, enum range_need need,
+                          int advice)
+{
+    uintptr_t page = vm_page_size();
+    if (im->is_host || im->file_view || im->from_memory || !image_range_ok(im, vaddr, len, need))
+        return 0;
+    uintptr_t a = down(im->bias + vaddr, page), e = up(im->bias + vaddr + len, page);
+    if ((e - a) / page < PREFAULT_MIN_PAGES || madvise((void *)a, e - a, advice) != 0)
+        return 0;
+    return (e - a) / page;
+}
+#endif
+
 void vm_prefault(const struct image *im, uint64_t vaddr, uint64_t len, struct diag *d)
 {
 #ifdef MADV_POPULATE_WRITE
-    uintptr_t page = vm_page_size();
-    if (im->is_host || im->file_view || im->from_memory || !image_range_ok(im, vaddr, len, RANGE_WRITE))
-        return;
-    uintptr_t a = down(im->bias + vaddr, page), e = up(im->bias + vaddr + len, page);
-    if ((e - a) / page >= PREFAULT_MIN_PAGES && madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0)
-        diag_trace(d, "%s: 0x%lx-0x%lx populated for relocation (%lu pages)", im->path, (unsigned long)a,
-                   (unsigned long)e, (unsigned long)((e - a) / page));
+    uintptr_t pages = populate(im, vaddr, len, RANGE_WRITE, MADV_POPULATE_WRITE);
+    if (pages)
+        diag_trace(d, "%s: vaddr 0x%llx populated for relocation (%lu pages)", im->path,
+                   (unsigned long long)vaddr, (unsigned long)pages);
 #else
     (void)im, (void)vaddr, (void)len, (void)d;
 #endif
 }
 
 /* The same for pages the loader is about to read through (relocation tables, unwind tables):
- * mapped with one madvise(MADV_POPULATE_READ) instead of a page fault each, when 8 or more, inside
- * one readable file-backed part of a segment. Nothing is copied: the pages are the page cache's.
- * true when it was done. Measured in fresh processes, alternating with and without: while page
- * faults were slow on this machine, libcrypto and libLLVM opened about a quarter faster; while
- * they were fast, no difference either way. */
+ * mapped with one madvise(MADV_POPULATE_READ) instead of a page fault each, inside one readable
+ * file-backed part of a segment. Nothing is copied: the pages are the page cache's. true when it
+ * was done. Measured in fresh processes, alternating with and without: while page faults were
+ * slow on this machine, libcrypto and libLLVM opened about a quarter faster; while they were
+ * fast, no difference either way. */
 bool vm_prefetch(const struct image *im, uint64_t vaddr, uint64_t len)
 {
 #ifdef MADV_POPULATE_READ
-    uintptr_t page = vm_page_size();
-    if (im->is_host || im->file_view || im->from_memory || !image_range_ok(im, vaddr, len, RANGE_READ))
-        return false;
-    uintptr_t a = down(im->bias + vaddr, page), e = up(im->bias + vaddr + len, page);
-    return (e - a) / page >= PREFAULT_MIN_PAGES && madvise((void *)a, e - a, MADV_POPULATE_READ) == 0;
+    return populate(im, vaddr, len, RANGE_READ, MADV_POPULATE_READ) != 0;
 #else
     (void)im, (void)vaddr, (void)len;
     return false;

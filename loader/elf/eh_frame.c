@@ -167,10 +167,10 @@ static bool eh_frame_ok(const struct image *im, uint64_t vaddr)
     }
     if (!end || im->file_view)              /* only mapped images are registered */
         return false;
-    const uint8_t *p = image_addr(im, vaddr), *stop = image_addr(im, end);
+    const uint8_t *first = image_addr(im, vaddr), *p = first, *stop = image_addr(im, end);
     for (uint32_t n = 0; n < EH_MAX_RECORDS && p < stop;) {
         const uint8_t *chunk = stop - p > EH_AHEAD ? p + EH_AHEAD : stop;
-        vm_prefetch(im, vaddr + (uint64_t)(p - (const uint8_t *)image_addr(im, vaddr)), (uint64_t)(chunk - p));
+        vm_prefetch(im, vaddr + (uint64_t)(p - first), (uint64_t)(chunk - p));
         for (; p < chunk && n < EH_MAX_RECORDS; n++) {
             uint32_t len32;
             uint64_t left = (uint64_t)(stop - p), len, hdr = 4;

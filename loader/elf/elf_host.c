@@ -192,8 +192,7 @@ static bool may_define(struct sym_query *q)
         return true;
     if (!q->hashed[0])
         q->hash[0] = elf_name_gnu_hash(q->name), q->hashed[0] = true;
-    uint32_t b = (q->hash[0] >> 1) & host_filter_mask;
-    return (host_filter[b / 64] >> (b % 64)) & 1;
+    return !elf_hosts_lack(q->hash[0]);
 }
 
 static int refresh(struct diag *d)

@@ -249,9 +249,8 @@ static inline __attribute__((always_inline)) int each_relr(const uint64_t *r, ui
             where = e + 8;
             continue;
         }
-        for (unsigned bit = 1; bit < 64 && !rc; bit++)
-            if ((e >> bit) & 1)
-                rc = fn(ctx, &(struct elf_reloc){ type, 0, where + (bit - 1) * 8, 0, false, true });
+        for (uint64_t bits = e >> 1; bits && !rc; bits &= bits - 1)     /* each set bit, lowest first */
+            rc = fn(ctx, &(struct elf_reloc){ type, 0, where + (uint64_t)__builtin_ctzll(bits) * 8, 0, false, true });
         where += 63 * 8;
     }
     return rc;
@@ -376,44 +375,38 @@ static int bind_rela(struct walk *w, const Elf64_Rela *r, uint64_t size)
     return 0;
 }
 
-/* One RELR place: its word plus the load address. */
-static inline int relr_one(struct walk *w, struct window *win, uint64_t where)
+/* DT_RELR: every place holds its unrelocated value; the load address is added. The walk is
+ * each_relr's; its callback, inlined, works on this window of locals. */
+struct relr_walk {
+    struct walk *w;
+    struct window win;
+};
+
+static inline __attribute__((always_inline)) int relr_one(void *ctx, const struct elf_reloc *r)
 {
-    if (window_has(win, where)) {
+    struct relr_walk *rw = ctx;
+    if (window_has(&rw->win, r->where)) {
         uint64_t v;
-        void *p = (void *)(win->bias + where);
+        void *p = (void *)(rw->win.bias + r->where);
         memcpy(&v, p, 8);
-        v += win->bias;
+        v += rw->win.bias;
         memcpy(p, &v, 8);
-        win->done++;
+        rw->win.done++;
         return 0;
     }
-    if (relocate_one(w, w->relative, 0, where, 0, false))
+    if (relocate_one(rw->w, r->type, 0, r->where, 0, false))
         return -1;
-    window_load(win, w);
+    window_load(&rw->win, rw->w);
     return 0;
 }
 
-/* DT_RELR (see each_relr): an address, then bitmaps of the 63 words after it. */
 static int bind_relr(struct walk *w, const uint64_t *r, uint64_t size)
 {
-    struct window win = { 0, 0, 0, 0 };
-    window_load(&win, w);
-    uint64_t where = 0;
-    for (uint64_t i = 0, n = r ? size / 8 : 0; i < n; i++) {
-        uint64_t e = r[i];
-        if (!(e & 1)) {
-            if (relr_one(w, &win, e))
-                return -1;
-            where = e + 8;
-            continue;
-        }
-        for (uint64_t bits = e >> 1; bits; bits &= bits - 1)
-            if (relr_one(w, &win, where + (uint64_t)__builtin_ctzll(bits) * 8))
-                return -1;
-        where += 63 * 8;
-    }
-    w->counts[w->relative_idx] += win.done;
+    struct relr_walk rw = { w, { 0, 0, 0, 0 } };
+    window_load(&rw.win, w);
+    if (each_relr(r, size, w->relative, relr_one, &rw))
+        return -1;
+    w->counts[w->relative_idx] += rw.win.done;
     return 0;
 }
 
