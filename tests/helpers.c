@@ -588,3 +588,13 @@ int run_capture(char *const argv[], char **out, char **err)
         free(se.buf);
     return status;
 }
+
+struct run run_program(char *const argv[])
+{
+    struct run r = { -1, NULL, NULL };
+    int status = run_capture(argv, &r.out, &r.err);
+    cr_assert_neq(status, -1, "cannot run %s", argv[0]);
+    if (WIFEXITED(status))
+        r.code = WEXITSTATUS(status);
+    return r;
+}

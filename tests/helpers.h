@@ -119,4 +119,12 @@ int file_symbol_type(const char *path, const char *name, int dynamic);
  * by waitpid, or -1 when the program could not be started. */
 int run_capture(char *const argv[], char **out, char **err);
 
+/* One run of a program: exit code (-1 if it did not exit normally), stdout, stderr (malloc'ed). */
+struct run {
+    int code;
+    char *out, *err;
+};
+/* run_capture of argv; the test fails when the program cannot be started. */
+struct run run_program(char *const argv[]);
+
 #endif

@@ -27,12 +27,6 @@
 #define NATIVE_JUMP_SLOT R_AARCH64_JUMP_SLOT
 #endif
 
-/* One run of the command: exit code (-1 if it did not exit normally), stdout, stderr. */
-struct run {
-    int code;
-    char *out, *err;
-};
-
 /* Run PLUGIN_CLI with the arguments that follow (NULL-terminated). */
 static struct run cli(const char *arg, ...)
 {
@@ -43,12 +37,7 @@ static struct run cli(const char *arg, ...)
     for (const char *a = arg; a && n < 15; a = va_arg(ap, const char *))
         argv[n++] = (char *)a;
     va_end(ap);
-    struct run r = { -1, NULL, NULL };
-    int status = run_capture(argv, &r.out, &r.err);
-    cr_assert_neq(status, -1, "cannot run %s", PLUGIN_CLI);
-    if (WIFEXITED(status))
-        r.code = WEXITSTATUS(status);
-    return r;
+    return run_program(argv);
 }
 
 static void expect_in(const char *haystack, const char *needle, const char *what)

@@ -39,23 +39,13 @@ static const char *mfix(const char *cpu, const char *name)
     return fixture(buf);
 }
 
-struct run {
-    int code;                   /* exit status, -1 when it did not exit (a crash) */
-    char *out, *err;
-};
-
 /* build/plugin COMMAND FILE [OPTION [MORE...]] (at most 4 words after FILE). */
 static struct run cli_words(const char *command, const char *file, const char *const words[4])
 {
     char *argv[8] = { PLUGIN_CLI, (char *)command, (char *)file };
     for (size_t i = 0; i < 4 && words[i]; i++)
         argv[3 + i] = (char *)words[i];
-    struct run r = { -1, NULL, NULL };
-    int status = run_capture(argv, &r.out, &r.err);
-    cr_assert_neq(status, -1, "cannot run %s", PLUGIN_CLI);
-    if (WIFEXITED(status))
-        r.code = WEXITSTATUS(status);
-    return r;
+    return run_program(argv);
 }
 
 static struct run cli(const char *command, const char *file, const char *option)

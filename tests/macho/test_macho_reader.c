@@ -157,18 +157,11 @@ static void expect_load_refused(const struct file *f, enum plugin_errc code, con
         cr_assert(strstr(err.message, *want), "expected \"%s\" in: %s", *want, err.message);
 }
 
-struct run { int code; char *out, *err; };
-
 /* build/plugin COMMAND PATH [--json] */
 static struct run cli(const char *command, const char *path, bool json)
 {
     char *argv[] = { PLUGIN_CLI, (char *)command, (char *)path, json ? "--json" : NULL, NULL };
-    struct run r = { -1, NULL, NULL };
-    int status = run_capture(argv, &r.out, &r.err);
-    cr_assert_neq(status, -1, "cannot run %s", PLUGIN_CLI);
-    if (WIFEXITED(status))
-        r.code = WEXITSTATUS(status);
-    return r;
+    return run_program(argv);
 }
 
 static char *temp_copy(const struct file *f, const char *name)
