@@ -75,6 +75,36 @@ Test(init, order_and_exactly_once)
     cr_assert_str_eq(order, expected_order);
 }
 
+/* A re-open by the absolute path an open already published is matched by that name first, as
+ * glibc matches l_name before the file's identity (plugin.h): a file put at that path since is
+ * not looked at. A relative name is no name match: its identity is checked, and the new file at
+ * that place is loaded. */
+Test(init, absolute_path_reopen_matches_the_name_first)
+{
+    char *dir = make_temp_dir(), path[4200];
+    snprintf(path, sizeof path, "%s/plugin.so", dir);
+    size_t size;
+    char *bytes = read_file(fixture("basic.so"), &size);
+    write_file(path, bytes, size);
+    free(bytes);
+    plugin_error err;
+    plugin *p = plugin_open(path, &err);
+    cr_assert_not_null(p, "%s", err.message);
+
+    bytes = read_file(fixture("counter.so"), &size);    /* another file at the same path */
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    write_file(tmp, bytes, size);
+    free(bytes);
+    cr_assert_eq(rename(tmp, path), 0);
+    cr_expect_eq(plugin_open(path, &err), p, "the absolute name did not match first: %s", err.message);
+
+    cr_assert_eq(chdir(dir), 0);
+    plugin *q = plugin_open("./plugin.so", &err);
+    cr_assert_not_null(q, "%s", err.message);
+    cr_expect_neq(q, p, "a relative name matched the old object, not the file now at that place");
+}
+
 /* Initializers are called as glibc calls them: (argc, argv, envp) of the process. */
 Test(init, initializers_get_argc_argv_envp)
 {
