@@ -239,6 +239,8 @@ struct image *registry_find_id(dev_t dev, ino_t ino);
 struct image *registry_find_path(const char *path);
 /* An object the process already has (host or ours) whose soname or file name is name. */
 struct image *registry_find_name(const char *name);
+/* Our published objects in load order: the first, the others through im->next. */
+struct image *registry_first(void);
 /* Publish images of a successful open. */
 void registry_add(struct image *im);
 /* A fresh value for image.visit (graph walks; load lock held). */

@@ -93,6 +93,11 @@ void registry_add(struct image *im)
     ours_tail = im;
 }
 
+struct image *registry_first(void)
+{
+    return ours_head;
+}
+
 unsigned registry_new_mark(void)
 {
     static unsigned mark;
