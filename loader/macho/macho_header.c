@@ -178,6 +178,20 @@ static int foreign_header(struct macho *m, const uint8_t *h, uint32_t magic, enu
     return 0;
 }
 
+/* The name of a file type that is not loadable, and what such a file is ("MH_EXECUTE (an
+ * executable"), or NULL for a number Apple does not define. */
+static const char *filetype_what(uint32_t t)
+{
+    static const char *const what[] = {
+        [1] = "MH_OBJECT (a relocatable object file", [2] = "MH_EXECUTE (an executable",
+        [3] = "MH_FVMLIB (a fixed VM shared library", [4] = "MH_CORE (a core file",
+        [5] = "MH_PRELOAD (a preloaded executable", [7] = "MH_DYLINKER (a dynamic linker",
+        [9] = "MH_DYLIB_STUB (a stub of a dylib, without code", [10] = "MH_DSYM (debug information",
+        [11] = "MH_KEXT_BUNDLE (a kernel extension", [12] = "MH_FILESET (a set of Mach-O files",
+    };
+    return t < sizeof what / sizeof what[0] ? what[t] : NULL;
+}
+
 /* What loading refuses in a well-formed header: another CPU, arm64e, another file type. */
 static int loadable_header(const struct macho *m, struct source *s, struct diag *d)
 {
@@ -188,6 +202,9 @@ static int loadable_header(const struct macho *m, struct source *s, struct diag 
                          macho_cpu_name(native_cputype(), 0, b2, sizeof b2));
     if (is_arm64e(m->cputype, m->cpusubtype))
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name, "is arm64e (pointer authentication): not supported");
+    if (m->filetype != MH_DYLIB_ && m->filetype != MH_BUNDLE_ && filetype_what(m->filetype))
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name, "is %s, not a dylib or bundle)",
+                         filetype_what(m->filetype));
     if (m->filetype != MH_DYLIB_ && m->filetype != MH_BUNDLE_)
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name, "Mach-O file type %u is not MH_DYLIB or MH_BUNDLE",
                          m->filetype);
