@@ -91,18 +91,43 @@
  *
  * Initializers receive (argc, argv, envp) as under glibc; argc/argv are those of the process.
  *
- * Mach-O (64-bit MH_DYLIB and MH_BUNDLE, thin or universal; the slice for this CPU is chosen):
- *  - plugin_lookup(p, "F") finds the Mach-O symbol "_F" (export trie, else the symbol table).
- *  - Fixups: rebase/bind opcode streams (lazy and weak binds done at load) or chained fixups
+ * Mach-O (64-bit MH_DYLIB and MH_BUNDLE, thin or universal; the slice for this CPU is chosen;
+ * another file type is refused by name, e.g. "is MH_EXECUTE (an executable, not a dylib or
+ * bundle)"):
+ *  - plugin_lookup(p, "F") finds the Mach-O symbol "_F" (export trie, else the symbol table);
+ *    failing that, when "F" does not itself start with '_', the Mach-O symbol "F" as it is (names
+ *    no C name spells, like libgomp's ".gomp_critical_user_"). So every name `plugin symbols`
+ *    lists is found by plugin_lookup; the one exception, an image exporting both "_F" and "F",
+ *    where "F" gives "_F": a name starting with '\1' is the Mach-O name after it, exactly
+ *    ("\1F" is "F", "\1_F" is "_F"; LLVM's mark for a name not to be mangled).
+ *  - Re-exports as dyld follows them: a name an image does not define is looked up in the dylibs
+ *    it re-exports (LC_REEXPORT_DYLIB), in load-command order; an export-trie entry that
+ *    re-exports (EXPORT_SYMBOL_FLAGS_REEXPORT) is looked up in the dylib of its ordinal, under its
+ *    import name (or the same name). Both for plugin_lookup and for other images' binds. A
+ *    re-export from a system library is bound to the host; plugin_lookup of one fails
+ *    (PLUGIN_ERR_UNSUPPORTED: lookups do not search the host). Chains of re-exports are at most
+ *    16 deep (deeper, or an ordinal out of range: PLUGIN_ERR_FORMAT).
+ *  - Fixups: rebase/bind opcode streams (lazy binds done at load) or chained fixups
  *    (DYLD_CHAINED_PTR_64 and _64_OFFSET); arm64e and 32-bit formats are refused by name.
  *  - Imports bind, by their library ordinal, to another Mach-O image we loaded (LC_LOAD_DYLIB
- *    through LC_RPATH, @rpath and @loader_path; a missing LC_LOAD_WEAK_DYLIB is allowed); a
- *    system library (/usr/lib/..., /System/...), the main executable and flat lookups bind to
- *    the host: the resolve callback, then the process's ELF objects, with the leading
- *    underscore removed. Flat and weak lookups then try the Mach-O images of this open.
- *  - On arm64, binding a variadic host function (printf, open, ...) is refused: Apple passes
- *    variadic arguments on the stack, Linux in registers.
- *  - Initializers (__mod_init_func, __init_offsets) run in order, once, with (argc, argv, envp).
+ *    through LC_RPATH, @rpath, @loader_path and @executable_path — the directory of the running
+ *    executable, /proc/self/exe resolved; a missing LC_LOAD_WEAK_DYLIB is allowed); a system
+ *    library (/usr/lib/..., /System/...), the main executable and flat lookups bind to the host:
+ *    the resolve callback, then the process's ELF objects, with the leading underscore removed.
+ *    Flat lookups then try the Mach-O images of this open. An undefined import names where it was
+ *    expected: "(flat namespace)", "(dylib @rpath/libx.dylib, loaded from PATH)", ...
+ *  - Weak definitions are coalesced as dyld does: a weak-def bind (chained ordinal -3, or an entry
+ *    of the weak-bind stream) takes the definition of the first Mach-O image in load order (ours
+ *    from earlier opens, then this open's, root first) that has weak definitions (MH_WEAK_DEFINES)
+ *    and defines the name — a non-weak definition before any weak one; the host only when no
+ *    Mach-O image defines it. A weak-bind stream entry nobody defines keeps its value.
+ *  - On arm64, binding a variadic host function (printf, open, ...) found in the process's
+ *    objects is refused: Apple passes variadic arguments on the stack, Linux in registers. What
+ *    the resolve callback returns is bound as it is, variadic or not: a host can supply an
+ *    adapter that takes Apple's convention.
+ *  - Initializers (__mod_init_func, __init_offsets) run in order, once, with (argc, argv, envp);
+ *    finalizers (__mod_term_func) at exit, with the other objects' finalizers (newest object
+ *    first), each section's functions last first, as dyld runs them.
  *  - Thread-local variables (__thread_vars) get per-thread blocks on first use; the getter keeps
  *    every register the compiled code expects. plugin_lookup of a thread-local export returns
  *    the calling thread's address.

@@ -15,6 +15,19 @@
 #   libtlvregs.<cpu>.dylib       chained, values live in registers across thread-local accesses
 #   twolevel.<cpu>/libhost.dylib      install name @rpath/libhost.dylib
 #   twolevel.<cpu>/libtwolevel.dylib  links libhost (ordinal 1), LC_RPATH @loader_path/.
+#   libterm.<cpu>.dylib          chained, finalizers in __mod_term_func
+#   librawname.<cpu>.dylib       chained, exports whose names lack the leading underscore
+#   reexport.<cpu>/libhost.dylib      host.c again, install name @rpath/libhost.dylib
+#   reexport.<cpu>/librx.dylib        re-exports libhost (LC_REEXPORT_DYLIB), LC_RPATH @loader_path/.
+#   reexport.<cpu>/librxclient.dylib  links librx only: libhost's symbols bound through librx's ordinal
+#   weak.<cpu>/libwkdep.dylib         weak and non-weak definitions of wk_shared / wk_strong
+#   weak.<cpu>/libwkroot.dylib        links libwkdep, weak definitions of both (chained: ordinal -3)
+#   weak.<cpu>/libwkroot.info.dylib   the same, opcode style (the weak-bind stream)
+#   exepath.<cpu>/libhost.dylib       host.c, install name @executable_path/$(EXE_TO_MACHO)/exepath.<cpu>/libhost.dylib
+#   exepath.<cpu>/libexe_direct.dylib twolevel.c linking that libhost: LC_LOAD_DYLIB @executable_path/...
+#   exepath.<cpu>/libexe_rpath.dylib  twolevel.c linking twolevel.<cpu>/libhost.dylib (@rpath) with
+#                                     LC_RPATH @executable_path/$(EXE_TO_MACHO)/twolevel.<cpu>
+#                                     ($(EXE_TO_MACHO): from the test binary's directory to $(MACHO_DIR))
 #   fat.dylib, fat64.dylib       libfix.chained for both CPUs (cafebabe / cafebabf)
 #   fat_only_<cpu>.dylib         a universal file with that one CPU's slice
 
@@ -23,6 +36,7 @@ MACHO_DIR    := $(FIX)/macho
 MACHO_CPUS   := x86_64 arm64
 MACHO_CFLAGS := -O1 -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-builtin -fno-stack-protector
 MACHO_LD      = $(LLVM19_BIN)/ld64.lld -arch $(1) -platform_version macos 11.0 11.0
+EXE_TO_MACHO := ../fixtures/macho
 
 # One CPU's fixtures ($(1) = x86_64 or arm64).
 define macho_cpu
@@ -49,10 +63,41 @@ $(MACHO_DIR)/twolevel.$(1)/libtwolevel.dylib: $(MACHO_DIR)/obj/twolevel.$(1).o \
 $(MACHO_DIR)/fat_only_$(1).dylib: $(MACHO_DIR)/libfix.chained.$(1).dylib
 	$(LLVM19_BIN)/llvm-lipo -create $$< -output $$@
 
+$(MACHO_DIR)/reexport.$(1)/libhost.dylib: $(MACHO_DIR)/obj/host.$(1).o
+	@mkdir -p $$(dir $$@)
+	$(call MACHO_LD,$(1)) -dylib -install_name @rpath/libhost.dylib $$< -o $$@
+$(MACHO_DIR)/reexport.$(1)/librx.dylib: $(MACHO_DIR)/obj/rx.$(1).o $(MACHO_DIR)/reexport.$(1)/libhost.dylib
+	$(call MACHO_LD,$(1)) -dylib -install_name @rpath/librx.dylib -rpath @loader_path/. -fixup_chains $$< \
+	    -reexport_library $(MACHO_DIR)/reexport.$(1)/libhost.dylib -o $$@
+$(MACHO_DIR)/reexport.$(1)/librxclient.dylib: $(MACHO_DIR)/obj/rxclient.$(1).o $(MACHO_DIR)/reexport.$(1)/librx.dylib
+	$(call MACHO_LD,$(1)) -dylib -rpath @loader_path/. -fixup_chains $$^ -o $$@
+
+$(MACHO_DIR)/weak.$(1)/libwkdep.dylib: $(MACHO_DIR)/obj/wkdep.$(1).o
+	@mkdir -p $$(dir $$@)
+	$(call MACHO_LD,$(1)) -dylib -install_name @rpath/libwkdep.dylib -fixup_chains $$< -o $$@
+$(MACHO_DIR)/weak.$(1)/libwkroot.dylib: $(MACHO_DIR)/obj/wkroot.$(1).o $(MACHO_DIR)/weak.$(1)/libwkdep.dylib
+	$(call MACHO_LD,$(1)) -dylib -rpath @loader_path/. -fixup_chains $$^ -o $$@
+$(MACHO_DIR)/weak.$(1)/libwkroot.info.dylib: $(MACHO_DIR)/obj/wkroot.$(1).o $(MACHO_DIR)/weak.$(1)/libwkdep.dylib
+	$(call MACHO_LD,$(1)) -dylib -undefined dynamic_lookup -rpath @loader_path/. $$^ -o $$@
+
+$(MACHO_DIR)/exepath.$(1)/libhost.dylib: $(MACHO_DIR)/obj/host.$(1).o
+	@mkdir -p $$(dir $$@)
+	$(call MACHO_LD,$(1)) -dylib -install_name @executable_path/$(EXE_TO_MACHO)/exepath.$(1)/libhost.dylib $$< -o $$@
+$(MACHO_DIR)/exepath.$(1)/libexe_direct.dylib: $(MACHO_DIR)/obj/twolevel.$(1).o $(MACHO_DIR)/exepath.$(1)/libhost.dylib
+	$(call MACHO_LD,$(1)) -dylib -fixup_chains $$^ -o $$@
+$(MACHO_DIR)/exepath.$(1)/libexe_rpath.dylib: $(MACHO_DIR)/obj/twolevel.$(1).o \
+                                               $(MACHO_DIR)/twolevel.$(1)/libhost.dylib
+	@mkdir -p $$(dir $$@)
+	$(call MACHO_LD,$(1)) -dylib -rpath @executable_path/$(EXE_TO_MACHO)/twolevel.$(1) -fixup_chains $$^ -o $$@
+
 MACHO_FIXTURES += $(addprefix $(MACHO_DIR)/,libfix.info.$(1).dylib libfix.chained.$(1).dylib \
                     fix.$(1).bundle libaddend64.$(1).dylib libprintf.$(1).dylib libtlv.$(1).dylib \
                     libtlvregs.$(1).dylib \
-                    twolevel.$(1)/libhost.dylib twolevel.$(1)/libtwolevel.dylib fat_only_$(1).dylib)
+                    twolevel.$(1)/libhost.dylib twolevel.$(1)/libtwolevel.dylib fat_only_$(1).dylib \
+                    libterm.$(1).dylib librawname.$(1).dylib \
+                    reexport.$(1)/libhost.dylib reexport.$(1)/librx.dylib reexport.$(1)/librxclient.dylib \
+                    weak.$(1)/libwkdep.dylib weak.$(1)/libwkroot.dylib weak.$(1)/libwkroot.info.dylib \
+                    exepath.$(1)/libhost.dylib exepath.$(1)/libexe_direct.dylib exepath.$(1)/libexe_rpath.dylib)
 endef
 
 MACHO_FIXTURES :=

@@ -103,6 +103,8 @@ struct macho {
     size_t trie_size, nexports;
     struct macho_init_section *inits;
     size_t ninits;
+    struct macho_init_section *terms;   /* S_MOD_TERM_FUNC_POINTERS sections, run at exit */
+    size_t nterms;
     size_t tlv_module;          /* 1 + thread-local module number, 0: none */
 };
 
@@ -177,7 +179,28 @@ void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct
 bool macho_symbol(const struct image *im, uint32_t i, const char **name, uint64_t *value);
 /* macho_addr.c: the export at or below a (plugin_addr_info), named as plugin_lookup takes it. */
 bool macho_nearest(const struct image *im, uintptr_t a, const char **name, uintptr_t *sym_addr);
-/* plugin_lookup for a Mach-O image: the C name F is the symbol _F. */
+/* Run the finalizers of im (__mod_term_func: sections in order, each one's functions last first). */
+void macho_run_fini(struct image *im);
+
+/* macho_find.c: a name looked up in a Mach-O image, re-exports followed (see there). */
+enum { MACHO_NOT_FOUND = 0, MACHO_FOUND = 1, MACHO_FOUND_HOST = 2 };
+struct macho_def {
+    const struct image *im;     /* the image whose export is the definition (MACHO_FOUND) */
+    struct macho_export e;      /* that export (flags: kind, weak; address) */
+    const char *name;           /* the Mach-O name it has there (a re-export may rename) */
+    const char *via;            /* MACHO_FOUND_HOST: the system library re-exported */
+};
+/* Look up the Mach-O name sym ("_F") in im: its own exports, a re-export entry followed to its
+ * dylib, then (unless shallow) the dylibs im re-exports (LC_REEXPORT_DYLIB). MACHO_FOUND (*out is
+ * the definition), MACHO_FOUND_HOST (out->name is to be asked from the host), MACHO_NOT_FOUND, or
+ * -1 with a FORMAT error (a re-export ordinal out of range, re-exports nested too deep). */
+int macho_find(const struct image *im, const char *sym, bool shallow, struct macho_def *out, struct diag *d);
+/* The address of a MACHO_FOUND definition (regular or absolute; the caller refuses the rest). */
+uint64_t macho_def_addr(const struct macho_def *def);
+/* A dylib the host provides: /usr/lib/... or /System/... */
+bool macho_is_system_dylib(const char *name);
+/* plugin_lookup for a Mach-O image: "F" is the Mach-O name "_F", else "F" itself when it does
+ * not start with '_'; "\1RAW" is exactly the Mach-O name RAW. */
 void *macho_lookup(const struct image *im, const char *name, struct diag *d);
 
 /* macho_tlv.c: thread-local variables. The value of a bind to __tlv_bootstrap / __tlv_atexit

@@ -2,7 +2,7 @@
  * macho_format.c — the Mach-O front end as the core sees it: its table of operations
  * (core/format.h). Each operation is one of the Mach-O files' steps: macho_header.c and
  * macho_load.c read and decode, macho_load.c finds dependencies (@rpath, @loader_path) and runs
- * initializers, macho_fixups.c binds, macho_exports.c / macho_addr.c answer lookups.
+ * initializers and finalizers, macho_fixups.c binds, macho_find.c / macho_addr.c answer lookups.
  *
  * Mach-O images are not searched by other objects' references (find is NULL): ELF objects never
  * bind to them, and Mach-O binds go to other Mach-O images or to the host themselves.
@@ -41,6 +41,7 @@ static void op_release(struct image *im)
         return;
     macho_tlv_forget(im);
     free(m->inits);
+    free(m->terms);
     macho_free(m);
     free(m);
     im->fmt_data = NULL;
@@ -55,6 +56,7 @@ const struct format macho_format = {
     .load_deps = op_load_deps,
     .bind = op_bind,
     .run_init = macho_run_init,
+    .run_fini = macho_run_fini,
     .lookup = op_lookup,
     .nearest = macho_nearest,
     .release = op_release,

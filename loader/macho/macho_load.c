@@ -1,7 +1,8 @@
 /*
  * macho_load.c — a Mach-O object as a loaded image: its segments for vm.c, its export trie and
- * initializer sections once mapped, its dependencies (LC_LOAD_DYLIB with @rpath and
- * @loader_path), its initializers, and plugin_lookup through the export trie.
+ * initializer and finalizer sections once mapped, its dependencies (LC_LOAD_DYLIB with @rpath,
+ * @loader_path and @executable_path), its initializers and its finalizers (plugin_lookup is
+ * macho_find.c's).
  *
  * Segments become the same struct segment that ELF PT_LOADs become, so mapping, W^X and the
  * final protections are shared with the ELF front end; SG_READ_ONLY segments (__DATA_CONST) are
@@ -13,10 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
     VM_PROT_READ_ = 1, VM_PROT_WRITE_ = 2, VM_PROT_EXECUTE_ = 4, SG_READ_ONLY_ = 0x10,
-    S_MOD_INIT_FUNC_POINTERS_ = 0x9,
+    S_MOD_INIT_FUNC_POINTERS_ = 0x9, S_MOD_TERM_FUNC_POINTERS_ = 0xa,
     S_INIT_FUNC_OFFSETS_ = 0x16, SECTION_TYPE_ = 0xff,
 };
 
@@ -69,24 +71,36 @@ const uint8_t *macho_linkedit(const struct image *im, uint32_t off)
     return NULL;
 }
 
-/* The initializer sections, in load-command order. */
+/* Add one initializer or finalizer section to *list. */
+static int add_section(struct macho_init_section **list, size_t *n, const struct macho_init_section *sc, const char *file,
+                       struct diag *d)
+{
+    struct macho_init_section *grown = realloc(*list, (*n + 1) * sizeof *grown);
+    if (!grown)
+        return diag_fail(d, PLUGIN_ERR_NOMEM, file, "out of memory");
+    *list = grown;
+    (*list)[(*n)++] = *sc;
+    return 0;
+}
+
+/* The initializer sections (__mod_init_func, __init_offsets) and the finalizer sections
+ * (__mod_term_func), in load-command order. */
 static int find_init_sections(struct image *im, struct diag *d)
 {
     struct macho *m = macho_of(im);
     for (size_t i = 0; i < m->nsects; i++) {
         const struct macho_section *sc = &m->sects[i];
         unsigned type = sc->flags & SECTION_TYPE_;
-        if (type != S_MOD_INIT_FUNC_POINTERS_ && type != S_INIT_FUNC_OFFSETS_)
+        if (type != S_MOD_INIT_FUNC_POINTERS_ && type != S_INIT_FUNC_OFFSETS_ && type != S_MOD_TERM_FUNC_POINTERS_)
             continue;
         bool offs = type == S_INIT_FUNC_OFFSETS_;
         if (sc->size % (offs ? 4 : 8) || sc->addr % (offs ? 4 : 8) || !image_range_ok(im, sc->addr, sc->size, RANGE_READ))
-            return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "initializer section at 0x%llx is malformed",
-                             (unsigned long long)sc->addr);
-        struct macho_init_section *n = realloc(m->inits, (m->ninits + 1) * sizeof *n);
-        if (!n)
-            return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "out of memory");
-        m->inits = n;
-        m->inits[m->ninits++] = (struct macho_init_section){ sc->addr, sc->size, offs };
+            return diag_fail(d, PLUGIN_ERR_FORMAT, im->path, "%s section at 0x%llx is malformed",
+                             type == S_MOD_TERM_FUNC_POINTERS_ ? "finalizer" : "initializer", (unsigned long long)sc->addr);
+        const struct macho_init_section found = { sc->addr, sc->size, offs };
+        if (type == S_MOD_TERM_FUNC_POINTERS_ ? add_section(&m->terms, &m->nterms, &found, im->path, d)
+                                              : add_section(&m->inits, &m->ninits, &found, im->path, d))
+            return -1;
     }
     return 0;
 }
@@ -106,34 +120,74 @@ int macho_decode(struct image *im, struct diag *d)
     return find_init_sections(im, d);
 }
 
-/* @loader_path / @rpath / absolute: the candidate paths of one LC_LOAD_DYLIB name. */
+/* The directory of the running executable (/proc/self/exe resolved; under qemu-user, the
+ * emulated program's), for @executable_path; false when it cannot be read. */
+static bool executable_dir(char *dir, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", dir, size - 1);
+    if (n <= 0 || (size_t)n >= size - 1)
+        return false;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (!slash || dir[0] != '/')
+        return false;
+    *(slash == dir ? slash + 1 : slash) = '\0';
+    return true;
+}
+
+/* name with a leading @loader_path or @executable_path replaced by its directory (other names
+ * as they are) into out; false when that directory is unknown or the result does not fit. */
+static bool expand_prefix(const struct image *im, const char *name, char *out, size_t size)
+{
+    char dir[PATH_MAX];
+    const char *rest = name;
+    if (!strncmp(name, "@loader_path", 12) && (name[12] == '/' || !name[12])) {
+        if (!im->origin || strlen(im->origin) >= sizeof dir)
+            return false;
+        strcpy(dir, im->origin);
+        rest = name + 12;
+    } else if (!strncmp(name, "@executable_path", 16) && (name[16] == '/' || !name[16])) {
+        if (!executable_dir(dir, sizeof dir))
+            return false;
+        rest = name + 16;
+    } else {
+        dir[0] = '\0';
+    }
+    return (size_t)snprintf(out, size, "%s%s", dir, rest) < size;
+}
+
+/* @rpath/NAME: each LC_RPATH of im in order (themselves expanded), an absolute result tried. */
+static int find_in_rpaths(struct load *ld, struct image *im, const char *name, struct image **out)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    for (size_t i = 0; i < macho_of(im)->nrpaths && !*out; i++) {
+        if (!expand_prefix(im, macho_of(im)->rpaths[i], dir, sizeof dir) ||
+            (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path || path[0] != '/')
+            continue;
+        if (deps_try_path(ld, path, "LC_RPATH", out) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The candidate paths of one LC_LOAD_DYLIB name: a system library is the host's; @rpath/ goes
+ * through LC_RPATH; @loader_path/ and @executable_path/ are expanded; an absolute path is tried
+ * as it is; a relative name is not searched. */
 static int find_dylib(struct load *ld, struct image *im, const struct macho_dylib *dl, struct image **out)
 {
     char path[PATH_MAX];
     const char *name = dl->name;
-    if (!strncmp(name, "/usr/lib/", 9) || !strncmp(name, "/System/", 8)) {
+    if (macho_is_system_dylib(name)) {
         diag_trace(ld->d, "%s: needs %s: a system library, taken from the host", im->path, name);
         return 0;
     }
-    if (!strncmp(name, "@loader_path/", 13)) {
-        if (!im->origin || (size_t)snprintf(path, sizeof path, "%s/%s", im->origin, name + 13) >= sizeof path)
-            return 0;
-        return deps_try_path(ld, path, "@loader_path", out) < 0 ? -1 : 0;
-    }
-    if (!strncmp(name, "@rpath/", 7)) {
-        for (size_t i = 0; i < macho_of(im)->nrpaths && !*out; i++) {
-            const char *rp = macho_of(im)->rpaths[i];
-            int n = !strncmp(rp, "@loader_path", 12) ? snprintf(path, sizeof path, "%s%s/%s", im->origin ? im->origin : "",
-                                                               rp + 12, name + 7)
-                                                     : snprintf(path, sizeof path, "%s/%s", rp, name + 7);
-            if (n > 0 && (size_t)n < sizeof path && path[0] == '/' && deps_try_path(ld, path, "LC_RPATH", out) < 0)
-                return -1;
-        }
-        return 0;
-    }
+    if (!strncmp(name, "@rpath/", 7))
+        return find_in_rpaths(ld, im, name + 7, out);
+    if (name[0] == '@' && expand_prefix(im, name, path, sizeof path) && path[0] == '/')
+        return deps_try_path(ld, path, name[1] == 'l' ? "@loader_path" : "@executable_path", out) < 0 ? -1 : 0;
     if (name[0] == '/')
         return deps_try_path(ld, name, "LC_LOAD_DYLIB path", out) < 0 ? -1 : 0;
-    return 0;                                   /* @executable_path and relative names: not searched */
+    return 0;                                   /* relative names: not searched */
 }
 
 int macho_load_deps(struct load *ld, struct image *im)
@@ -146,7 +200,7 @@ int macho_load_deps(struct load *ld, struct image *im)
     im->nneeded = m->ndylibs;
     for (size_t i = 0; i < m->ndylibs; i++) {
         const struct macho_dylib *dl = &m->dylibs[i];
-        bool system = !strncmp(dl->name, "/usr/lib/", 9) || !strncmp(dl->name, "/System/", 8);
+        bool system = macho_is_system_dylib(dl->name);
         if (find_dylib(ld, im, dl, &im->needed[i]))
             return -1;
         if (im->needed[i] && im->needed[i]->fmt != &macho_format)
@@ -180,6 +234,24 @@ void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct
     }
 }
 
+typedef void (*macho_term_fn)(void);
+
+/* dyld's order: the sections in load-command order, each one's functions from the last to the
+ * first. A pointer outside the image's memory (a file that lies) is not called. */
+void macho_run_fini(struct image *im)
+{
+    const struct macho *m = macho_of(im);
+    for (size_t i = 0; m && i < m->nterms; i++) {
+        const struct macho_init_section *sc = &m->terms[i];
+        for (size_t k = sc->size / 8; k > 0; k--) {
+            uint64_t fn;
+            memcpy(&fn, image_addr(im, sc->vmaddr + 8 * (k - 1)), 8);
+            if (image_contains(im, (uintptr_t)fn))
+                ((macho_term_fn)(uintptr_t)fn)();
+        }
+    }
+}
+
 bool macho_symbol(const struct image *im, uint32_t i, const char **name, uint64_t *value)
 {
     const struct macho *m = macho_of(im);
@@ -196,43 +268,4 @@ bool macho_symbol(const struct image *im, uint32_t i, const char **name, uint64_
     size_t left = m->strtab.size - strx;
     *name = strs + strx;
     return strnlen(*name, left) < left;
-}
-
-/* Without an export trie, the symbol table. */
-static bool symtab_find(const struct image *im, const char *sym, struct macho_export *e)
-{
-    const char *name;
-    uint64_t value;
-    for (uint32_t i = 0; i < macho_of(im)->nsyms; i++)
-        if (macho_symbol(im, i, &name, &value) && !strcmp(name, sym)) {
-            *e = (struct macho_export){ true, 0, value - macho_of(im)->base_vaddr, 0, 0, NULL };
-            return true;
-        }
-    return false;
-}
-
-void *macho_lookup(const struct image *im, const char *name, struct diag *d)
-{
-    char sym[1024];
-    struct macho_export e;
-    const struct macho *m = macho_of(im);
-    bool ok = (size_t)snprintf(sym, sizeof sym, "_%s", name) < sizeof sym &&
-              (m->trie ? macho_trie_find(m->trie, m->trie_size, sym, &e) : symtab_find(im, sym, &e));
-    if (!ok) {
-        diag_fail_raw(d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s\" not found in plugin \"%s\"", name, im->path);
-        return NULL;
-    }
-    unsigned kind = e.flags & MACHO_EXPORT_KIND_MASK;
-    if (e.flags & MACHO_EXPORT_REEXPORT) {
-        diag_fail_raw(d, PLUGIN_ERR_UNSUPPORTED, "plugin: symbol \"%s\" in plugin \"%s\" is a re-export (of %s): "
-                      "not supported yet", name, im->path, e.reexport_name);
-        return NULL;
-    }
-    if (kind == MACHO_EXPORT_KIND_THREAD_LOCAL)         /* the address is its descriptor's */
-        return macho_tlv_lookup(im, m->base_vaddr + e.address);
-    if (e.flags & MACHO_EXPORT_STUB_AND_RESOLVER) {
-        uint64_t (*resolver)(void) = (uint64_t (*)(void))(uintptr_t)(im->bias + m->base_vaddr + e.resolver);
-        return (void *)(uintptr_t)resolver();
-    }
-    return (void *)(uintptr_t)(kind == MACHO_EXPORT_KIND_ABSOLUTE ? e.address : im->bias + m->base_vaddr + e.address);
 }

@@ -328,6 +328,39 @@ Test(cli_macho, lookup_returns_the_printed_addresses)
     expect_lookup_matches(mfix(NULL, "fat.dylib"));
 }
 
+/* Exports whose Mach-O names lack the leading underscore (fixtures/macho/rawname.c): every row
+ * `symbols` prints is reached by plugin_lookup of the printed name at the printed address; where
+ * two rows print the same name (rn_shadow and _rn_shadow), the printed name reaches the C name's
+ * export and "\1" + the name the other (include/plugin.h). */
+Test(cli_macho, every_listed_export_is_reachable)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "macho/librawname.%s.dylib", MH_NATIVE);
+    const char *path = fixture(rel);
+    struct sym v[16];
+    struct run r = cli_ok("symbols", path, NULL);
+    size_t n = parse_symbols(r.out, MH_NATIVE, v, 16);
+    cr_assert_eq(n, 5, "%s: %zu symbols", path, n);
+    cr_assert_not_null(find_sym(v, n, ".rn_dot_name"), "%s", r.out);
+    plugin *p = plugin_open(path, NULL);
+    cr_assert_not_null(p);
+    uintptr_t base = (uintptr_t)must_lookup(p, "rn_value") - find_sym(v, n, "rn_value")->addr;
+    size_t shadowed = 0;
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t want = base + v[i].addr, got = (uintptr_t)must_lookup(p, v[i].name);
+        bool twice = find_sym(v, n, v[i].name) != &v[i] || find_sym(v + i + 1, n - i - 1, v[i].name);
+        if (got != want && twice) {
+            char raw[80];
+            snprintf(raw, sizeof raw, "\1%s", v[i].name);
+            got = (uintptr_t)must_lookup(p, raw);
+            shadowed++;
+        }
+        cr_expect_eq(got, want, "%s: %s at %#lx, printed at %#lx", path, v[i].name, (unsigned long)got,
+                     (unsigned long)want);
+    }
+    cr_expect_eq(shadowed, 1, "%zu rows reached only by their raw name", shadowed);
+}
+
 Test(cli_macho, call_runs_functions_and_refuses_variables)
 {
     const char *path = mfix(MH_NATIVE, styles[1]);
