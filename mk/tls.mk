@@ -41,6 +41,7 @@ $(TEST_BIN): | $(TLS_FIXTURES)
 #   $(TLS_DIR)/pool_late_ie.so  needs tls_default.so; initial-exec access to its variable
 #   $(TLS_DIR)/pool_undef.so  initial-exec block, and an undefined function: never loads
 #   $(TLS_DIR)/pool_big.so    a 4096-byte initial-exec block: more than the host's pool
+#   $(TLS_DIR)/static_ie.so   -nostdlib, initial-exec: for tests/static_host.c's pool registered by hand
 #   $(TLS_DIR)/pool_gomp.so   OpenMP (-fopenmp): needs libgomp.so.1, whose TLS is initial-exec
 #   $(TLS_DIR)/golib.so       fixtures/go/golib.go, go build -buildmode=c-shared (Debian's golang-go)
 #   $(BUILD)/tests/tls_pool_host   the host with PLUGIN_STATIC_TLS_POOL(256) that runs them
@@ -62,6 +63,11 @@ $(TLS_DIR)/pool_gomp.so: fixtures/tls/pool_gomp.c mk/tls.mk | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(TLS_CC) -fopenmp -o $@ $<
 
+# For the -static host: no C library at all (like hostcall.so).
+$(TLS_DIR)/static_ie.so: fixtures/tls/static_ie.c mk/tls.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(TLS_CC) -ftls-model=initial-exec -nostdlib -o $@ $<
+
 # Go: offline (GO111MODULE=off, a single-file main package), its cache inside build/ (shared by
 # the lanes) so that nothing is written to $HOME; cross-built for arm64 with the cross gcc.
 GO_ARCH := $(if $(filter aarch64,$(ARCH)),arm64,amd64)
@@ -77,6 +83,6 @@ $(BUILD)/tests/tls_pool_host: tests/tls_pool_host.c include/plugin.h $(BUILD)/li
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a $(ELF_LIBS)
 
-POOL_FIXTURES := $(addprefix $(TLS_DIR)/,pool_ie.so pool_gd.so pool_late_ie.so pool_undef.so pool_big.so pool_gomp.so golib.so)
+POOL_FIXTURES := $(addprefix $(TLS_DIR)/,pool_ie.so pool_gd.so pool_late_ie.so pool_undef.so pool_big.so pool_gomp.so golib.so static_ie.so)
 fixtures: $(POOL_FIXTURES)
 $(TEST_BIN): | $(POOL_FIXTURES) $(BUILD)/tests/tls_pool_host
