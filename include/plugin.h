@@ -225,7 +225,8 @@ int plugin_addr_info(const void *addr, struct plugin_addr_info *info);
  *     PLUGIN_STATIC_TLS_POOL(1024);
  *
  * It defines a zero-initialized, 64-byte aligned initial-exec __thread array of that many bytes
- * and a constructor that registers it with plugin_static_tls_pool. Every thread, old and new,
+ * and a constructor that registers it with plugin_static_tls_pool (priority 101: before the
+ * file's other constructors and C++ static initializers, which may already open plugins). Every thread, old and new,
  * has its own copy, zero-filled by the C library; each module that needs static TLS gets its
  * block (its PT_TLS size and alignment, at most PLUGIN_STATIC_TLS_ALIGN) carved out of it for
  * the life of the process. Sizes seen: Go 8 bytes (x86-64) or 16 (arm64), libgomp 136,
@@ -250,7 +251,7 @@ int plugin_static_tls_pool(void *pool, size_t size, plugin_error *err);
 #define PLUGIN_STATIC_TLS_POOL(bytes)                                                              \
     static __thread unsigned char plugin_static_tls_pool_[(bytes)]                                 \
         __attribute__((tls_model("initial-exec"), aligned(PLUGIN_STATIC_TLS_ALIGN)));              \
-    __attribute__((constructor)) static void plugin_static_tls_pool_register_(void)               \
+    __attribute__((constructor(101))) static void plugin_static_tls_pool_register_(void)          \
     {                                                                                             \
         plugin_static_tls_pool(plugin_static_tls_pool_, sizeof plugin_static_tls_pool_, NULL);    \
     }                                                                                             \
