@@ -33,14 +33,20 @@
  *    Opening the same file again retries from scratch.
  *  - Every file is untrusted: every offset, size, count and index is checked before use.
  *    Refused outright: writable+executable segments, text relocations (DT_TEXTREL or a relocation
- *    that targets a read-only segment), copy relocations, initial-exec thread-local storage of a
- *    loaded object's own variables (DF_STATIC_TLS: it would need room in glibc's static TLS).
+ *    that targets a read-only segment), copy relocations.
  *  - Thread-local storage (PT_TLS): every thread gets its own block of each loaded object, made on
  *    that thread's first access (threads older than the open included) and freed at its exit.
  *    General/local dynamic (the object's __tls_get_addr binds to the loader's, which forwards
  *    glibc's modules to glibc), TLS descriptors, and initial-exec references to modules already
  *    in glibc's static TLS (libc's errno, say) are supported. plugin_lookup of a TLS symbol
  *    returns the calling thread's address.
+ *  - Initial-exec TLS of a loaded object's own variables (DF_STATIC_TLS: Go c-shared libraries,
+ *    libgomp, libubsan, ...) needs space at a fixed offset from the thread pointer in every
+ *    thread, which only the host can reserve: PLUGIN_STATIC_TLS_POOL below. Without a pool, or
+ *    without room left in it, the open fails (PLUGIN_ERR_UNSUPPORTED) with a message naming the
+ *    macro and the bytes needed. A module whose initial image (.tdata) is not all zero is
+ *    refused even then (libGLdispatch, libglapi): new threads get the pool zero-filled from the
+ *    executable's template, and threads that already run cannot be reached.
  *  - Errors: every function takes an optional plugin_error (may be NULL). On failure it receives
  *    a code and one line naming the file, the cause and the offending value; on success
  *    err->code is PLUGIN_OK and err->message is empty.
@@ -229,6 +235,52 @@ struct plugin_addr_info {
     void *symbol_addr;
 };
 int plugin_addr_info(const void *addr, struct plugin_addr_info *info);
+
+/*
+ * Static TLS for plugins (initial-exec thread-locals of a loaded object, DF_STATIC_TLS).
+ *
+ * Code compiled with the initial-exec model (the Go runtime's g pointer, libgomp's thread data)
+ * reaches its variable at a constant offset from the thread pointer, so the variable must be in
+ * every thread at that same offset: in static TLS, which the C library lays out at startup and
+ * sets up for every thread it creates. glibc's dlopen takes such modules from a surplus inside
+ * its own static TLS; this library, which uses none of glibc's internals, takes them from a pool
+ * the host reserves in its own static TLS. Put this, once, at file scope in one source file of
+ * the executable (or of a library it is linked with, whose TLS is static too):
+ *
+ *     PLUGIN_STATIC_TLS_POOL(1024);
+ *
+ * It defines a zero-initialized, 64-byte aligned initial-exec __thread array of that many bytes
+ * and a constructor that registers it with plugin_static_tls_pool (priority 101: before the
+ * file's other constructors and C++ static initializers, which may already open plugins). Every thread, old and new,
+ * has its own copy, zero-filled by the C library; each module that needs static TLS gets its
+ * block (its PT_TLS size and alignment, at most PLUGIN_STATIC_TLS_ALIGN) carved out of it for
+ * the life of the process. Sizes seen: Go 8 bytes (x86-64) or 16 (arm64), libgomp 136,
+ * libubsan 32. Each thread's TLS grows by the pool's size.
+ *
+ * The rules: the block's initial image must be all zero (its .tdata, if any, only zero bytes):
+ * the pool is zero in every thread, and there is no hook to copy an image into threads that
+ * already run or that the C library creates later. A module reached by initial-exec code of a
+ * plugin is made static when that plugin is loaded in the same open as the module; one that was
+ * published earlier with ordinary (dynamic) TLS is refused. General-dynamic accesses, TLS
+ * descriptors and plugin_lookup of the same variables agree with the initial-exec ones.
+ *
+ * plugin_static_tls_pool registers a pool by hand (hosts that do not run constructors): pool is
+ * the calling thread's address of such a __thread array (initial-exec or local-exec model,
+ * aligned to PLUGIN_STATIC_TLS_ALIGN, zero, used by nothing else) and size its size. Returns 0,
+ * or -1 with err filled. Registering the same pool again does nothing; up to 8 pools add up.
+ */
+#define PLUGIN_STATIC_TLS_ALIGN 64u
+#define PLUGIN_STATIC_TLS_MAX   (1u << 20)
+int plugin_static_tls_pool(void *pool, size_t size, plugin_error *err);
+
+#define PLUGIN_STATIC_TLS_POOL(bytes)                                                              \
+    static __thread unsigned char plugin_static_tls_pool_[(bytes)]                                 \
+        __attribute__((tls_model("initial-exec"), aligned(PLUGIN_STATIC_TLS_ALIGN)));              \
+    __attribute__((constructor(101))) static void plugin_static_tls_pool_register_(void)          \
+    {                                                                                             \
+        plugin_static_tls_pool(plugin_static_tls_pool_, sizeof plugin_static_tls_pool_, NULL);    \
+    }                                                                                             \
+    typedef int plugin_static_tls_pool_semicolon_
 
 /* The path (or memory-image name) the handle was loaded from. */
 const char *plugin_path(const plugin *p);

@@ -30,11 +30,14 @@ TEST_PKGS=(
   clang-19 lld-19 llvm-19        # Mach-O fixtures (ld64.lld, llvm-lipo, llvm-objdump for chained fixups)
   g++                            # the C++ fixture and tests/cxx_host.cpp (mk/cxx.mk)
   libsqlite3-0 libssl3           # real libraries opened by tests/elf/test_reallibs.c
+  golang-go                      # the Go c-shared fixture (static TLS pool, mk/tls.mk)
+  libgomp1                       # libgomp.so.1, initial-exec TLS (static TLS pool; comes with gcc)
 )
 CROSS_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binfmt
             libelf-dev:arm64 zlib1g-dev:arm64
             g++-aarch64-linux-gnu libstdc++6:arm64 libgcc-s1:arm64   # C++ fixture and host (mk/cxx.mk)
             libsqlite3-0:arm64 libssl3:arm64                          # tests/elf/test_reallibs.c
+            libgomp1:arm64                                            # the OpenMP fixture (mk/tls.mk)
             gdb-multiarch)                                            # tests/cli/test_gdb.c under qemu
 # Criterion's arm64 runtime closure (Debian 12), unpacked into the private sysroot.
 CRITERION_ARM64=(libcriterion3 libcriterion-dev libnanomsg5 libgit2-1.5 libffi8 libhttp-parser2.9

@@ -28,6 +28,10 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/* Static TLS for the plugins it loads whose own thread-locals are initial-exec (Go c-shared
+ * libraries, libgomp, ...): about what glibc's dlopen keeps for them (1664 bytes). */
+PLUGIN_STATIC_TLS_POOL(2048);
+
 enum { OPT_JSON = 1, OPT_TRACE = 2 };
 
 #define MAX_CALL_ARGS 6

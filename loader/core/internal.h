@@ -259,6 +259,18 @@ int tls_module_add(const void *init, size_t init_size, size_t size, size_t align
 void tls_module_forget(size_t id);
 uint8_t *tls_block(size_t id);
 void tls_atexit(void (*fn)(void *), void *obj);
+/* Serve module id from the static TLS pool from now on (load lock held, before any code of its
+ * object ran): -1 when no pool has room. Whether module id is static, and its offset from the
+ * thread pointer. */
+int tls_module_make_static(size_t id, intptr_t *tpoff);
+bool tls_module_static(size_t id, intptr_t *tpoff);
+
+/* static_tls.c: the static TLS pools the host registered (plugin_static_tls_pool). Reserve size
+ * bytes aligned to align (at most PLUGIN_STATIC_TLS_ALIGN): -1 when nothing fits. Give a block
+ * back (a failed open; this thread's copy is zeroed). The pools' total and free bytes. */
+int tls_static_reserve(size_t size, size_t align, intptr_t *tpoff);
+void tls_static_release(intptr_t tpoff, size_t size);
+void tls_static_usage(size_t *total, size_t *free_bytes);
 
 /* ---- resolution (resolve.c) --------------------------------------------------------------- */
 

@@ -8,6 +8,10 @@
  * thread exits — after the destructors registered for that thread (Mach-O __tlv_atexit, C++
  * thread_local) ran, newest first. glibc's own modules never come here: their numbers are
  * small, ours start at TLS_MODULE_BASE (see elf_tls.c).
+ *
+ * A static module (tls_module_make_static: code of its object uses the initial-exec model) has
+ * no such blocks: its block is carved out of the host's static TLS pool (static_tls.c), at the
+ * same offset from the thread pointer in every thread, and tls_block returns that address.
  */
 #include "core/internal.h"
 
@@ -22,6 +26,8 @@ struct tls_module {
     const uint8_t *init;        /* template: initial contents */
     size_t init_size, size, align;
     bool unused;                /* its image failed to load: no thread ever saw it, reusable */
+    bool is_static;             /* served from the static TLS pool, at tpoff from the thread pointer */
+    intptr_t tpoff;
 };
 
 struct tls_dtor {
@@ -83,6 +89,8 @@ static struct tls_thread *this_thread(void)
 
 uint8_t *tls_block(size_t id)
 {
+    if (modules[id].is_static)
+        return (uint8_t *)(arch_thread_pointer() + (uintptr_t)modules[id].tpoff);
     struct tls_thread *t = this_thread();
     if (id >= t->n) {
         uint8_t **b = realloc(t->blocks, (id + 1) * sizeof *b);
@@ -122,7 +130,7 @@ int tls_module_add(const void *init, size_t init_size, size_t size, size_t align
         i++;
     if (i == MAX_MODULES || init_size > size)
         return -1;
-    modules[i] = (struct tls_module){ init, init_size, size, align, false };
+    modules[i] = (struct tls_module){ .init = init, .init_size = init_size, .size = size, .align = align };
     if (i == nmodules)
         nmodules++;
     *id = i;
@@ -131,6 +139,27 @@ int tls_module_add(const void *init, size_t init_size, size_t size, size_t align
 
 void tls_module_forget(size_t id)
 {
-    if (id < nmodules)
-        modules[id].unused = true;
+    if (id >= nmodules)
+        return;
+    if (modules[id].is_static)
+        tls_static_release(modules[id].tpoff, modules[id].size);
+    modules[id].is_static = false;
+    modules[id].unused = true;
+}
+
+/* Load lock held, before any code of the module's object ran (no thread has a block of it). */
+int tls_module_make_static(size_t id, intptr_t *tpoff)
+{
+    struct tls_module *m = &modules[id];
+    if (!m->is_static && tls_static_reserve(m->size, m->align, &m->tpoff))
+        return -1;
+    m->is_static = true;
+    *tpoff = m->tpoff;
+    return 0;
+}
+
+bool tls_module_static(size_t id, intptr_t *tpoff)
+{
+    *tpoff = modules[id].tpoff;
+    return modules[id].is_static;
 }

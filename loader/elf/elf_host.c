@@ -43,6 +43,8 @@ static void describe_host(struct image *im, struct elf_object *o, const struct d
                                                       ph->p_flags, false };
         else if (ph->p_type == PT_DYNAMIC)
             dyn = ph;
+        else if (ph->p_type == PT_TLS)
+            o->tls.memsz = ph->p_memsz;             /* the block's size (the static TLS pool's check) */
     }
     if (im->nsegs) {
         im->lo = im->segs[0].vaddr;

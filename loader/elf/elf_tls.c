@@ -14,8 +14,12 @@
  *     (arch/<cpu>/tlv.c). Our modules get the dynamic resolver; a variable in glibc's static TLS
  *     gets the static one with the offset precomputed.
  *   initial exec: a GOT entry holding the offset from the thread pointer (TPOFF64, TLS_TPREL).
- *     Only a module already in glibc's static TLS has a fixed offset; an object of ours that asks
- *     for it would need new static TLS, which is refused.
+ *     A module in glibc's static TLS has a fixed offset already. One of ours is given one, as
+ *     glibc's dlopen does, at the first such relocation that names it: its block is carved out
+ *     of the static TLS pool the host reserved (core/static_tls.c, PLUGIN_STATIC_TLS_POOL), if
+ *     its object is loaded by this open (no code of it ran: no thread has a block of it yet) and
+ *     its initial image is all zero (the pool is zero in every thread). From then on every path
+ *     to the module (__tls_get_addr, descriptors, lookups) gives that static address.
  */
 #include "elf/elf.h"
 
@@ -156,6 +160,99 @@ static int module_of(struct load *ld, struct image *im, const struct tls_target 
                      def ? image_name(def) : "no object");
 }
 
+/* Does [tpoff, tpoff + size) lie in static TLS: inside the block of an object the system loader
+ * placed there (in a -static executable, every block is)? The pool of a host that registered
+ * something else (a heap buffer, a dynamic-TLS variable) is refused here, before any use. */
+static bool in_static_tls(struct load *ld, intptr_t tpoff, size_t size)
+{
+    size_t n;
+    struct image **hosts = host_images(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct elf_object *h = elf_of(hosts[i]);
+        if (!h->tls.host_static || !(ld->static_host || host_static_tls(hosts[i])) || tpoff < h->tls.host_tpoff)
+            continue;
+        uint64_t at = (uint64_t)(tpoff - h->tls.host_tpoff);       /* offset inside that block */
+        if (at <= h->tls.memsz && size <= h->tls.memsz - at)
+            return true;
+    }
+    return false;
+}
+
+static bool all_zero(const uint8_t *p, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* Why module def cannot be made static (NULL: it can): initial-exec code bakes its offset in,
+ * so no thread may have a dynamic block of it yet, and its image must suit the pool. */
+static const char *image_refusal(const struct image *def, char *buf, size_t len)
+{
+    const struct elf_object *o = elf_of(def);
+    if (def->state != IMG_MAPPED)
+        return "an earlier open loaded it with dynamic thread-local storage, already in use";
+    if (!all_zero(image_addr(def, o->tls.vaddr), o->tls.filesz)) {
+        snprintf(buf, len, "its initial image (%llu bytes of .tdata) is not all zero: the static TLS pool starts "
+                 "zero in every thread, and threads cannot be given another image", (unsigned long long)o->tls.filesz);
+        return buf;
+    }
+    if (o->tls.align > PLUGIN_STATIC_TLS_ALIGN) {
+        snprintf(buf, len, "its alignment %llu is larger than the static TLS pool's %u",
+                 (unsigned long long)o->tls.align, PLUGIN_STATIC_TLS_ALIGN);
+        return buf;
+    }
+    return NULL;
+}
+
+/* The pool had no room: say how much is needed and how to reserve it. */
+static const char *pool_refusal(const struct image *def, char *buf, size_t len)
+{
+    const struct elf_object *o = elf_of(def);
+    unsigned long long need = o->tls.memsz, align = o->tls.align ? o->tls.align : 1;
+    size_t total, left;
+    tls_static_usage(&total, &left);
+    if (!total)
+        snprintf(buf, len, "its block needs %llu bytes (alignment %llu) and the host reserved no static TLS pool: "
+                 "reserve one with PLUGIN_STATIC_TLS_POOL(bytes) in the executable (plugin.h), of at least %llu "
+                 "bytes", need, align, need);
+    else
+        snprintf(buf, len, "its block needs %llu bytes (alignment %llu), more than the host's static TLS pool has "
+                 "free (%zu of %zu bytes): reserve more with PLUGIN_STATIC_TLS_POOL(bytes) in the executable "
+                 "(plugin.h)", need, align, left, total);
+    return buf;
+}
+
+/* The offset from the thread pointer of one of our modules, made static now if it is not yet. */
+static int own_tpoff(struct load *ld, struct image *im, const struct image *def, const char *what, intptr_t *off)
+{
+    const struct elf_object *o = elf_of(def);
+    size_t id = o->tls.id - 1;
+    char why[320];
+    if (tls_module_static(id, off))
+        return 0;
+    const char *refusal = image_refusal(def, why, sizeof why);
+    if (!refusal && tls_module_make_static(id, off))
+        refusal = pool_refusal(def, why, sizeof why);
+    if (refusal)
+        return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path, "%s: initial-exec thread-local access to %s "
+                         "(DF_STATIC_TLS) needs static TLS: %s", what, image_name(def), refusal);
+    if (!in_static_tls(ld, *off, o->tls.memsz))
+        return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path, "%s: the static TLS pool the host registered "
+                         "(thread pointer %+lld) is not in static TLS: it must be an initial-exec __thread "
+                         "array (PLUGIN_STATIC_TLS_POOL)", what, (long long)*off);
+    diag_trace(ld->d, "%s: thread-local block of %llu bytes is in the static TLS pool at thread pointer %+lld",
+               image_name(def), (unsigned long long)o->tls.memsz, (long long)*off);
+    return 0;
+}
+
+/* One of our modules already served from the static TLS pool (its descriptors need no lookup). */
+static bool own_static(const struct image *def, intptr_t *off)
+{
+    return def && !def->is_host && elf_of(def)->tls.id && tls_module_static(elf_of(def)->tls.id - 1, off);
+}
+
 static int tpoff_of(struct load *ld, struct image *im, const struct tls_target *t, const char *what,
                     intptr_t *off)
 {
@@ -163,9 +260,11 @@ static int tpoff_of(struct load *ld, struct image *im, const struct tls_target *
         *off = elf_of(t->def)->tls.host_tpoff;
         return 0;
     }
+    if (t->def && !t->def->is_host && elf_of(t->def)->tls.id)
+        return own_tpoff(ld, im, t->def, what, off);
     return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
-                     "%s: initial-exec thread-local access to %s would need new static TLS, which a loaded "
-                     "object cannot get (rebuild it with -ftls-model=global-dynamic)", what,
+                     "%s: initial-exec thread-local access to %s, which is not in static TLS (rebuild "
+                     "it with -ftls-model=global-dynamic)", what,
                      t->def ? image_name(t->def) : "an undefined symbol");
 }
 
@@ -190,8 +289,8 @@ int elf_tls_relocate(struct load *ld, struct image *im, const struct reloc_type 
         v[0] = (uint64_t)off + t.value + (uint64_t)addend;
     } else if (rt->type == a->tls.desc) {
         uint64_t mod, o = t.value + (uint64_t)addend;
-        if (t.def && t.def->is_host) {
-            if (tpoff_of(ld, im, &t, rt->name, &off))
+        if ((t.def && t.def->is_host) || own_static(t.def, &off)) {
+            if (t.def->is_host && tpoff_of(ld, im, &t, rt->name, &off))
                 return -1;
             v[0] = (uint64_t)(uintptr_t)plugin_tlsdesc_static, v[1] = (uint64_t)off + o;
         } else {

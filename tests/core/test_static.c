@@ -1,6 +1,7 @@
 /*
  * test_static.c — a -static host (tests/static_host.c) loads fixtures/hostcall.so, which calls
- * back into the host through the resolve callback only.
+ * back into the host through the resolve callback only, and, with a static TLS pool it registers
+ * by hand, fixtures/tls/static_ie.c (initial-exec TLS).
  */
 #include "helpers.h"
 #include "plugin.h"
@@ -48,4 +49,16 @@ Test(static_host, loads_a_plugin_that_calls_the_host)
                      "inits=1 notes=init add_calls=2\n"
                      "same handle: yes\n",
                      "stdout:\n%s\nstderr:\n%s", out, err);
+}
+
+/* The same host registers a static TLS pool by hand (no constructor, no dynamic C library) and
+ * then loads a -nostdlib plugin whose own counter is initial-exec: one counter per thread. */
+Test(static_host, serves_initial_exec_tls_from_a_pool_registered_by_hand)
+{
+    char *argv[] = { STATIC_HOST, (char *)fixture("hostcall.so"), (char *)fixture("tls/static_ie.so"), NULL };
+    struct run r = run_program(argv);
+    cr_assert_eq(r.code, 0, "exit %d; stdout:\n%s\nstderr:\n%s", r.code, r.out, r.err);
+    cr_assert(strstr(r.out, "same handle: yes\n"
+                            "without a pool: refused\n"
+                            "with a pool: main 1, new thread 2, main again 2\n"), "stdout:\n%s", r.out);
 }

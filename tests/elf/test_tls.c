@@ -2,7 +2,8 @@
  * test_tls.c — ELF thread-local storage in loaded objects: every access model the compilers use
  * for -fPIC code, from 8 threads (including one that existed before the open), lookups of TLS
  * symbols per thread, a plugin reading the C library's errno both ways, and the refusal of
- * initial-exec TLS that would need new static TLS.
+ * initial-exec TLS of a plugin's own variable in a host without a static TLS pool (the pool:
+ * test_static_tls.c).
  */
 #include "arch.h"
 #include "helpers.h"
