@@ -71,10 +71,16 @@
  *   4. the options' search_paths, in order;
  *   5. DT_RUNPATH of the needing object (it serves that object's own dependencies only);
  *   6. the ld.so cache (/etc/ld.so.cache, read by our own bounds-checked parser; entries for this
- *      CPU without hwcaps; a malformed cache is ignored);
+ *      CPU: the entry of the best glibc-hwcaps subdirectory this CPU supports (and whose ISA
+ *      level it has), else the baseline entry; entries with legacy hwcap bits are not used; a
+ *      malformed cache is ignored, a malformed hwcaps extension leaves only baseline entries);
  *   7. the system directories (/lib/<multiarch>, /usr/lib/<multiarch>, /lib64, /usr/lib64,
  *      /lib, /usr/lib).
  *   6 and 7 are skipped for an object linked with -z nodefaultlib (DF_1_NODEFLIB).
+ *   In every directory of 2, 3, 4, 5 and 7, as in glibc 2.33+, the glibc-hwcaps subdirectories
+ *   come first: <dir>/glibc-hwcaps/<level>/ for each level this CPU supports, best first
+ *   (x86-64: x86-64-v4, x86-64-v3, x86-64-v2, tested with CPUID and XCR0 as glibc 2.36 tests
+ *   them; aarch64: none), then <dir> itself. GLIBC_TUNABLES (glibc.cpu.hwcaps) is not read.
  *   In paths, $ORIGIN, $LIB and $PLATFORM (also as ${ORIGIN}, ${LIB}, ${PLATFORM}) expand as in
  *   ld.so: the directory of the object that needs the library (the executable's directory in
  *   LD_LIBRARY_PATH and in the executable's RPATH), "lib/<multiarch>" (Debian's $LIB, e.g.
