@@ -35,6 +35,10 @@
  *    Refused outright: writable+executable segments, text relocations (DT_TEXTREL or a relocation
  *    that targets a read-only segment), copy relocations, initial-exec thread-local storage of a
  *    loaded object's own variables (DF_STATIC_TLS: it would need room in glibc's static TLS).
+ *  - An object linked with -z nodlopen (DF_1_NOOPEN) is refused as glibc's dlopen refuses it:
+ *    the object opened, or a dependency this open would have to load, fails with
+ *    PLUGIN_ERR_UNSUPPORTED and "<that file>: shared object cannot be dlopen()ed"; one that the
+ *    process already has (linked by the executable) is reused like any other.
  *  - Thread-local storage (PT_TLS): every thread gets its own block of each loaded object, made on
  *    that thread's first access (threads older than the open included) and freed at its exit.
  *    General/local dynamic (the object's __tls_get_addr binds to the loader's, which forwards

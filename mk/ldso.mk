@@ -1,4 +1,5 @@
-# Fixtures for fidelity to ld.so (issue 10): glibc-hwcaps subdirectories. Included by the Makefile
+# Fixtures and a host for fidelity to ld.so (issue 10): glibc-hwcaps subdirectories, objects
+# linked -z nodlopen. Included by the Makefile
 # after mk/tests.mk.
 #
 #   $(FIX)/hwcaps/a/libhw.so                       hw_level() = 1 (the directory itself)
@@ -7,6 +8,10 @@
 #   $(FIX)/hwcaps/b/libhw.so and glibc-hwcaps/x86-64-v{2,3,4}/   1, 2, 3, 4
 #   $(FIX)/hwcaps/user_a.so, user_b.so             need libhw.so, DT_RUNPATH $ORIGIN/a or /b
 #   $(FIX)/hwcaps/user_bare.so                     needs libhw.so, no path of its own
+#   $(FIX)/nodlopen/libnoopen.so                   linked -z nodlopen (DF_1_NOOPEN)
+#   $(FIX)/nodlopen/noopen_user.so                 needs libnoopen.so, DT_RUNPATH $ORIGIN
+#   $(BUILD)/tests/noopen_host                     linked against libnoopen.so (so it is in the
+#                                                  process before any open)
 
 HW_FIX    := $(FIX)/hwcaps
 HW_CC      = $(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -Wl,--no-as-needed
@@ -25,7 +30,22 @@ $(HW_FIX)/user_a.so $(HW_FIX)/user_b.so: $(HW_FIX)/user_%.so: fixtures/hwcaps/hw
 $(HW_FIX)/user_bare.so: fixtures/hwcaps/hw_user.c $(HW_FIX)/a/libhw.so
 	$(HW_CC) -o $@ $< -L$(HW_FIX)/a -lhw
 
-LDSO_FIXTURES := $(HW_LIBS) $(HW_FIX)/user_a.so $(HW_FIX)/user_b.so $(HW_FIX)/user_bare.so
+NOOPEN_FIX := $(FIX)/nodlopen
+$(NOOPEN_FIX)/libnoopen.so: fixtures/deps/dep.c mk/ldso.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(HW_CC) -DDEP_NAME=noopen -DDEP_VALUE=17 -Wl,-soname,libnoopen.so -Wl,-z,nodlopen -o $@ $<
+$(NOOPEN_FIX)/noopen_user.so: fixtures/deps/user.c $(NOOPEN_FIX)/libnoopen.so
+	$(HW_CC) -DUSER_NAME=noopen_user -DUSER_DEP1=noopen -o $@ $< -L$(NOOPEN_FIX) -lnoopen \
+	  -Wl,--enable-new-dtags,-rpath,'$$ORIGIN'
+
+LDSO_FIXTURES := $(HW_LIBS) $(HW_FIX)/user_a.so $(HW_FIX)/user_b.so $(HW_FIX)/user_bare.so \
+                 $(NOOPEN_FIX)/libnoopen.so $(NOOPEN_FIX)/noopen_user.so
+
+NOOPEN_HOST := $(BUILD)/tests/noopen_host
+$(NOOPEN_HOST): tests/noopen_host.c $(LIB_SRCS) $(TEST_HDRS) $(NOOPEN_FIX)/libnoopen.so mk/ldso.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/noopen_host.c $(LIB_SRCS) $(ELF_LIBS) \
+	  -L$(NOOPEN_FIX) -lnoopen -Wl,-rpath,$(abspath $(NOOPEN_FIX))
 
 fixtures: $(LDSO_FIXTURES)
-$(TEST_BIN): | $(LDSO_FIXTURES)
+$(TEST_BIN): | $(LDSO_FIXTURES) $(NOOPEN_HOST)
