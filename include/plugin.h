@@ -44,7 +44,9 @@
  *    General/local dynamic (the object's __tls_get_addr binds to the loader's, which forwards
  *    glibc's modules to glibc), TLS descriptors, and initial-exec references to modules already
  *    in glibc's static TLS (libc's errno, say) are supported. plugin_lookup of a TLS symbol
- *    returns the calling thread's address.
+ *    returns the calling thread's address. Blocks come from the process's malloc (malloc,
+ *    calloc, realloc, free, as glibc's ld.so takes them): a program that replaces malloc sees
+ *    them; an alignment above malloc's is made inside a larger allocation.
  *  - Errors: every function takes an optional plugin_error (may be NULL). On failure it receives
  *    a code and one line naming the file, the cause and the offending value; on success
  *    err->code is PLUGIN_OK and err->message is empty.

@@ -1,5 +1,5 @@
 # Fixtures and a host for fidelity to ld.so (issue 10): glibc-hwcaps subdirectories, objects
-# linked -z nodlopen. Included by the Makefile
+# linked -z nodlopen, thread-local blocks from the process's malloc. Included by the Makefile
 # after mk/tests.mk.
 #
 #   $(FIX)/hwcaps/a/libhw.so                       hw_level() = 1 (the directory itself)
@@ -10,6 +10,8 @@
 #   $(FIX)/hwcaps/user_bare.so                     needs libhw.so, no path of its own
 #   $(FIX)/nodlopen/libnoopen.so                   linked -z nodlopen (DF_1_NOOPEN)
 #   $(FIX)/nodlopen/noopen_user.so                 needs libnoopen.so, DT_RUNPATH $ORIGIN
+#   $(BUILD)/tests/malloc_host                     replaces malloc; loads a TLS fixture (never
+#                                                  sanitized: ASan brings its own malloc)
 #   $(BUILD)/tests/noopen_host                     linked against libnoopen.so (so it is in the
 #                                                  process before any open)
 
@@ -41,6 +43,12 @@ $(NOOPEN_FIX)/noopen_user.so: fixtures/deps/user.c $(NOOPEN_FIX)/libnoopen.so
 LDSO_FIXTURES := $(HW_LIBS) $(HW_FIX)/user_a.so $(HW_FIX)/user_b.so $(HW_FIX)/user_bare.so \
                  $(NOOPEN_FIX)/libnoopen.so $(NOOPEN_FIX)/noopen_user.so
 
+# Built straight from the library sources with the plain flags, as the static host is.
+MALLOC_HOST := $(BUILD)/tests/malloc_host
+$(MALLOC_HOST): tests/malloc_host.c $(LIB_SRCS) $(TEST_HDRS) mk/ldso.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/malloc_host.c $(LIB_SRCS) $(ELF_LIBS)
+
 NOOPEN_HOST := $(BUILD)/tests/noopen_host
 $(NOOPEN_HOST): tests/noopen_host.c $(LIB_SRCS) $(TEST_HDRS) $(NOOPEN_FIX)/libnoopen.so mk/ldso.mk | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -48,4 +56,4 @@ $(NOOPEN_HOST): tests/noopen_host.c $(LIB_SRCS) $(TEST_HDRS) $(NOOPEN_FIX)/libno
 	  -L$(NOOPEN_FIX) -lnoopen -Wl,-rpath,$(abspath $(NOOPEN_FIX))
 
 fixtures: $(LDSO_FIXTURES)
-$(TEST_BIN): | $(LDSO_FIXTURES) $(NOOPEN_HOST)
+$(TEST_BIN): | $(LDSO_FIXTURES) $(MALLOC_HOST) $(NOOPEN_HOST)
