@@ -151,3 +151,4 @@ include mk/cxx.mk
 include mk/libm.mk
 include mk/extra.mk
 include mk/compat.mk
+include mk/ldso.mk

@@ -79,6 +79,20 @@ const struct arch *arch_for_elf_machine(uint16_t machine);
  * for known machines; unknown ones are formatted into buf (at least 16 bytes). */
 const char *arch_machine_name(uint16_t machine, char *buf, size_t bufsz);
 
+/*
+ * glibc-hwcaps (arch/<cpu>/hwcaps.c). Native only: they ask this CPU.
+ * arch_hwcaps_subdirs fills names with the glibc-hwcaps subdirectories ld.so would search here,
+ * best first ("x86-64-v4", "x86-64-v3", "x86-64-v2" on x86-64, each when the CPU and the OS
+ * support it; none on aarch64, as in glibc 2.36), and returns how many.
+ * arch_isa_levels: the ISA levels this CPU supports as glibc's GNU_PROPERTY_X86_ISA_1_* bits
+ * (bit 0 baseline, 1 x86-64-v2, 2 -v3, 3 -v4), what ld.so.cache entries of glibc-hwcaps
+ * subdirectories are checked against; ARCH_ISA_ANY on a CPU without ISA levels (every entry fits).
+ */
+#define ARCH_HWCAPS_MAX 4
+#define ARCH_ISA_ANY UINT32_MAX
+size_t arch_hwcaps_subdirs(const char *names[ARCH_HWCAPS_MAX]);
+uint32_t arch_isa_levels(void);
+
 /* The RELATIVE type of a (what DT_RELR entries stand for); ARCH_NO_RELATIVE when a is NULL. */
 #define ARCH_NO_RELATIVE UINT32_MAX
 uint32_t arch_relative_type(const struct arch *a);

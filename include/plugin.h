@@ -34,12 +34,18 @@
  *  - Every file is untrusted: every offset, size, count and index is checked before use.
  *    Refused outright: writable+executable segments, text relocations (DT_TEXTREL or a relocation
  *    that targets a read-only segment), copy relocations.
+ *  - An object linked with -z nodlopen (DF_1_NOOPEN) is refused as glibc's dlopen refuses it:
+ *    the object opened, or a dependency this open would have to load, fails with
+ *    PLUGIN_ERR_UNSUPPORTED and "<that file>: shared object cannot be dlopen()ed"; one that the
+ *    process already has (linked by the executable) is reused like any other.
  *  - Thread-local storage (PT_TLS): every thread gets its own block of each loaded object, made on
  *    that thread's first access (threads older than the open included) and freed at its exit.
  *    General/local dynamic (the object's __tls_get_addr binds to the loader's, which forwards
  *    glibc's modules to glibc), TLS descriptors, and initial-exec references to modules already
  *    in glibc's static TLS (libc's errno, say) are supported. plugin_lookup of a TLS symbol
- *    returns the calling thread's address.
+ *    returns the calling thread's address. Blocks come from the process's malloc (malloc,
+ *    calloc, realloc, free, as glibc's ld.so takes them): a program that replaces malloc sees
+ *    them; an alignment above malloc's is made inside a larger allocation.
  *  - Initial-exec TLS of a loaded object's own variables (DF_STATIC_TLS: Go c-shared libraries,
  *    libgomp, libubsan, ...) needs space at a fixed offset from the thread pointer in every
  *    thread, which only the host can reserve: PLUGIN_STATIC_TLS_POOL below. Without a pool, or
@@ -77,10 +83,16 @@
  *   4. the options' search_paths, in order;
  *   5. DT_RUNPATH of the needing object (it serves that object's own dependencies only);
  *   6. the ld.so cache (/etc/ld.so.cache, read by our own bounds-checked parser; entries for this
- *      CPU without hwcaps; a malformed cache is ignored);
+ *      CPU: the entry of the best glibc-hwcaps subdirectory this CPU supports (and whose ISA
+ *      level it has), else the baseline entry; entries with legacy hwcap bits are not used; a
+ *      malformed cache is ignored, a malformed hwcaps extension leaves only baseline entries);
  *   7. the system directories (/lib/<multiarch>, /usr/lib/<multiarch>, /lib64, /usr/lib64,
  *      /lib, /usr/lib).
  *   6 and 7 are skipped for an object linked with -z nodefaultlib (DF_1_NODEFLIB).
+ *   In every directory of 2, 3, 4, 5 and 7, as in glibc 2.33+, the glibc-hwcaps subdirectories
+ *   come first: <dir>/glibc-hwcaps/<level>/ for each level this CPU supports, best first
+ *   (x86-64: x86-64-v4, x86-64-v3, x86-64-v2, tested with CPUID and XCR0 as glibc 2.36 tests
+ *   them; aarch64: none), then <dir> itself. GLIBC_TUNABLES (glibc.cpu.hwcaps) is not read.
  *   In paths, $ORIGIN, $LIB and $PLATFORM (also as ${ORIGIN}, ${LIB}, ${PLATFORM}) expand as in
  *   ld.so: the directory of the object that needs the library (the executable's directory in
  *   LD_LIBRARY_PATH and in the executable's RPATH), "lib/<multiarch>" (Debian's $LIB, e.g.

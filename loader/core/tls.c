@@ -12,10 +12,13 @@
  * A static module (tls_module_make_static: code of its object uses the initial-exec model) has
  * no such blocks: its block is carved out of the host's static TLS pool (static_tls.c), at the
  * same offset from the thread pointer in every thread, and tls_block returns that address.
+ * Everything is taken from the process's malloc family (malloc, calloc, realloc, free), as
+ * glibc's ld.so takes thread-local blocks and DTVs: a program that replaces malloc sees them.
  */
 #include "core/internal.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +39,15 @@ struct tls_dtor {
     struct tls_dtor *next;
 };
 
+/* One thread's block of one module: where it starts, and what malloc returned (to free). */
+struct tls_block {
+    uint8_t *val;
+    void *to_free;
+};
+
 struct tls_thread {
     size_t n;
-    uint8_t **blocks;
+    struct tls_block *blocks;
     struct tls_dtor *dtors;
 };
 
@@ -67,7 +76,7 @@ static void thread_exit(void *p)
     }
     pthread_setspecific(thread_key, NULL);
     for (size_t i = 0; i < t->n; i++)
-        free(t->blocks[i]);
+        free(t->blocks[i].to_free);
     free(t->blocks);
     free(t);
 }
@@ -87,30 +96,44 @@ static struct tls_thread *this_thread(void)
     return t;
 }
 
+/* A block of size bytes aligned to align, from malloc as glibc's dl-tls.c takes it: the process's
+ * malloc (one that a program interposes sees every block), which aligns to
+ * _Alignof(max_align_t); a larger alignment is made by asking align bytes more and rounding the
+ * pointer up (posix_memalign is not among the functions an interposing malloc must provide). */
+static struct tls_block new_block(size_t size, size_t align)
+{
+    bool plain = align <= _Alignof(max_align_t);
+    size_t n = size + (plain ? 0 : align);
+    if (n < size || (align & (align - 1)))
+        die("thread-local block too large or misaligned");
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        die("out of memory");
+    uintptr_t a = plain ? (uintptr_t)p : ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
+    return (struct tls_block){ (uint8_t *)a, p };
+}
+
 uint8_t *tls_block(size_t id)
 {
     if (modules[id].is_static)
         return (uint8_t *)(arch_thread_pointer() + (uintptr_t)modules[id].tpoff);
     struct tls_thread *t = this_thread();
     if (id >= t->n) {
-        uint8_t **b = realloc(t->blocks, (id + 1) * sizeof *b);
+        struct tls_block *b = realloc(t->blocks, (id + 1) * sizeof *b);
         if (!b)
             die("out of memory");
         memset(b + t->n, 0, (id + 1 - t->n) * sizeof *b);
         t->blocks = b;
         t->n = id + 1;
     }
-    if (!t->blocks[id]) {
+    if (!t->blocks[id].val) {
         const struct tls_module *m = &modules[id];
-        void *blk = NULL;
-        size_t align = m->align > sizeof(void *) ? m->align : sizeof(void *);
-        if (posix_memalign(&blk, align, m->size ? m->size : 1) != 0)
-            die("out of memory");
-        memcpy(blk, m->init, m->init_size);
-        memset((uint8_t *)blk + m->init_size, 0, m->size - m->init_size);
+        struct tls_block blk = new_block(m->size, m->align);
+        memcpy(blk.val, m->init, m->init_size);
+        memset(blk.val + m->init_size, 0, m->size - m->init_size);
         t->blocks[id] = blk;
     }
-    return t->blocks[id];
+    return t->blocks[id].val;
 }
 
 void tls_atexit(void (*fn)(void *), void *obj)

@@ -93,7 +93,8 @@ extern const struct host_provider elf_host_provider;
  * (another CPU, executables, W+X, executable stacks, alignment below the page size). */
 int elf_read_headers(struct image *im, struct source *s, enum elf_purpose why, struct diag *d);
 /* Decode PT_DYNAMIC (mapped, or described) into the object: strings, symbols, hashes, versions.
- * ELF_LOAD also refuses text relocations and PIEs and checks the initializer tables. */
+ * ELF_LOAD also refuses text relocations, PIEs and objects linked -z nodlopen (DF_1_NOOPEN),
+ * and checks the initializer tables. */
 int elf_decode_dynamic(struct image *im, enum elf_purpose why, struct diag *d);
 /* The same for an object the system loader mapped (pointers may already be relocated). */
 int elf_decode_host_dynamic(struct image *im, struct diag *d);

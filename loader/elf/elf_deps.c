@@ -8,12 +8,15 @@
  *   LD_LIBRARY_PATH (unless PLUGIN_NO_LD_LIBRARY_PATH or AT_SECURE), the options' search_paths,
  *   DT_RUNPATH, the ld.so cache (ldcache.c), the system directories.
  * $ORIGIN, $LIB and $PLATFORM, as $X or ${X}, are expanded like ld.so's dynamic string tokens.
+ * In each directory of these lists, glibc-hwcaps/<level>/ is tried first for each level the CPU
+ * supports, best first (glibc 2.33+; x86-64-v4 ... v2, none on aarch64), as ld.so does.
  * Empty and relative path elements are ignored: the current directory is never searched by
  * surprise (ld.so would search it for an empty LD_LIBRARY_PATH element; we do not). A file found
  * on the way that is for another CPU is skipped, as ld.so skips it. The core loads objects
  * breadth-first (core/deps.c), so the plugin's dependency tree is also its local symbol scope.
  */
 #include "elf/elf.h"
+#include "elf/hwcaps.h"
 #include "elf/ldcache.h"
 
 #include <limits.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -89,16 +93,38 @@ static bool expand_dir(const char *origin, const char *el, size_t len, char *buf
     return n > 0 && buf[0] == '/';
 }
 
+/* Try name in one directory as ld.so does (glibc 2.33+): first in dir/glibc-hwcaps/<level>/ for
+ * each level this CPU supports, best first (elf/hwcaps.c), then in dir itself. One stat of
+ * dir/glibc-hwcaps spares the per-level tries where there is no such directory (nearly everywhere). */
+static int search_dir(struct load *ld, const char *dir, const char *name, const char *via, struct image **out)
+{
+    const struct elf_hwcaps *h = elf_hwcaps();
+    char path[PATH_MAX], how[128];
+    struct stat st;
+    int r;
+    if (h->n && (size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps", dir) < sizeof path &&
+        stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        for (size_t i = 0; i < h->n; i++) {
+            snprintf(how, sizeof how, "%s, glibc-hwcaps/%s", via, h->names[i]);
+            if ((size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps/%s/%s", dir, h->names[i], name) < sizeof path &&
+                (r = deps_try_path(ld, path, how, out)))
+                return r;
+        }
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+        return 0;
+    return deps_try_path(ld, path, via, out);
+}
+
 /* Search a list of directories separated by any of seps; $ORIGIN is origin. */
 static int search_list(struct load *ld, const char *origin, const char *list, const char *seps,
                        const char *name, const char *via, struct image **out)
 {
     for (const char *p = list; p && *p;) {
         size_t len = strcspn(p, seps);
-        char dir[PATH_MAX], path[PATH_MAX];
-        if (len && expand_dir(origin, p, len, dir, sizeof dir) &&
-            (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) < sizeof path) {
-            int r = deps_try_path(ld, path, via, out);
+        char dir[PATH_MAX];
+        if (len && expand_dir(origin, p, len, dir, sizeof dir)) {
+            int r = search_dir(ld, dir, name, via, out);
             if (r)
                 return r;
         }

@@ -381,6 +381,9 @@ int elf_decode_dynamic(struct image *im, enum elf_purpose why, struct diag *d)
     if (flags1 & DF_1_PIE)
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path,
                          "is a position-independent executable (DF_1_PIE), not a shared object");
+    if (flags1 & DF_1_NOOPEN)                   /* glibc refuses it in every dlopen, dependencies too */
+        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                         "shared object cannot be dlopen()ed (linked with -z nodlopen, DF_1_NOOPEN)");
     return elf_check_init_tables(im, d);
 }
 

@@ -10,6 +10,7 @@
  * a process of its own, so a variable set, or a library loaded, in one test is gone in the next.
  */
 #include "helpers.h"
+#include "elf/hwcaps.h"
 #include "elf/ldcache.h"
 #include "plugin.h"
 
@@ -422,6 +423,224 @@ Test(ldcache, system_cache_entries_are_for_this_cpu)
     cr_assert_eq(access(r, R_OK), 0, "%s", r);
     cr_assert_eq(file_machine(r), NATIVE_EM, "%s is for another CPU", r);
     free(r);
+}
+
+/* ---- the cache's glibc-hwcaps entries ---- */
+
+/* An entry of a glibc-hwcaps subdirectory: DL_CACHE_HWCAP_EXTENSION | ISA level << 32 | the index
+ * of its subdirectory's name in the extension's hwcaps section. */
+#define HWCAP_ENTRY(isa, index) ((1ull << 62) | (uint64_t)(isa) << 32 | (uint32_t)(index))
+
+/* Where build_cache_hw put the extension's parts (file offsets). */
+struct ext_layout {
+    size_t names, index, dir, size;
+};
+
+static size_t align4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
+
+/* build_cache, then the extension ldconfig 2.33+ writes after the strings: the subdirectory
+ * names, the hwcaps section (one uint32 file offset per name), and the extension directory
+ * (magic, count, then { tag, flags, offset, size } for a generator section and the hwcaps one),
+ * whose file offset goes in the header's extension_offset (new header + 32). */
+static struct ext_layout build_cache_hw(uint8_t *out, size_t cap, const struct cache_entry *e, uint32_t n,
+                                        int old_front, const char *const *subdirs, uint32_t nsub)
+{
+    size_t front = old_front ? 32 : 0, at = build_cache(out, cap, e, n, old_front);
+    struct ext_layout l = { at, 0, 0, 0 };
+    uint32_t offs[8];
+    cr_assert_leq(nsub, 8);
+    for (uint32_t i = 0; i < nsub; i++) {
+        offs[i] = (uint32_t)at;
+        strcpy((char *)out + at, subdirs[i]);
+        at += strlen(subdirs[i]) + 1;
+    }
+    size_t gen = at;
+    memcpy(out + at, "test", 4);
+    at = l.index = align4(at + 4);
+    memcpy(out + at, offs, 4 * nsub);
+    at = l.dir = align4(at + 4 * nsub);
+    uint32_t dir[2 + 8] = { 0xeaa42174u, 2, 0, 0, (uint32_t)gen, 4, 1, 0, (uint32_t)l.index, 4 * nsub };
+    memcpy(out + at, dir, sizeof dir);
+    l.size = at + sizeof dir;
+    uint32_t ext = (uint32_t)l.dir;
+    memcpy(out + front + 32, &ext, 4);
+    cr_assert_leq(l.size, cap);
+    return l;
+}
+
+static const char *const subdirs[] = { "x86-64-v2", "x86-64-v3", "x86-64-v4", "x86-64-v9" };
+
+/* What the cache should give for libfoo.so.1 below: the entry of the best subdirectory this CPU
+ * uses (x86-64-v9 is no level at all), else the baseline one. */
+static const char *best_foo(void)
+{
+    const struct elf_hwcaps *h = elf_hwcaps();
+    static const char *const paths[] = { "/v2/libfoo.so.1", "/v3/libfoo.so.1", "/v4/libfoo.so.1" };
+    for (size_t i = 0; i < h->n; i++)
+        for (int k = 0; k < 3; k++)
+            if (strcmp(h->names[i], subdirs[k]) == 0)
+                return paths[k];
+    return "/base/libfoo.so.1";
+}
+
+Test(ldcache, prefers_the_best_glibc_hwcaps_entry_the_cpu_supports)
+{
+    char *dir = make_temp_dir();
+    int me = ldcache_native_flags();
+    struct cache_entry e[] = {
+        { me, "libfoo.so.1", "/base/libfoo.so.1", 0 },      /* baseline first: order does not matter */
+        { me, "libfoo.so.1", "/v9/libfoo.so.1", HWCAP_ENTRY(0, 3) },
+        { me, "libfoo.so.1", "/v2/libfoo.so.1", HWCAP_ENTRY(0, 0) },
+        { me, "libfoo.so.1", "/v4/libfoo.so.1", HWCAP_ENTRY(0, 2) },
+        { me, "libfoo.so.1", "/v3/libfoo.so.1", HWCAP_ENTRY(0, 1) },
+        { OTHER_FLAGS, "libfoo.so.1", "/other/libfoo.so.1", HWCAP_ENTRY(0, 2) },
+        { me, "libfoo.so.1", "/bad-index/libfoo.so.1", HWCAP_ENTRY(0, 7) },
+        { me, "libbar.so.2", "/bar/libbar.so.2", 0 },
+    };
+    uint8_t buf[4096];
+    for (int old = 0; old < 2; old++) {
+        size_t n = build_cache_hw(buf, sizeof buf, e, 8, old, subdirs, 4).size;
+        char *path = cache_file(dir, old ? "old_and_new.cache" : "new.cache", buf, n);
+        char *r = ldcache_lookup_in(path, "libfoo.so.1");
+        cr_assert_not_null(r, "old=%d", old);
+        cr_assert_str_eq(r, best_foo(), "old=%d: %s chosen, want %s", old, r, best_foo());
+        free(r);
+        r = ldcache_lookup_in(path, "libbar.so.2");
+        cr_assert_str_eq(r, "/bar/libbar.so.2");
+        free(r);
+        free(path);
+    }
+    free(dir);
+}
+
+/* An entry whose ISA level (the 10 bits above bit 32) the CPU lacks is not used (x86-64: level
+ * 31 is no level; the x86-64-v2 entry with level 1 needs x86-64-v2). */
+Test(ldcache, glibc_hwcaps_entry_needs_its_isa_level)
+{
+    char *dir = make_temp_dir();
+    int me = ldcache_native_flags();
+    struct cache_entry e[] = {
+        { me, "libfoo.so.1", "/too-high/libfoo.so.1", HWCAP_ENTRY(31, 0) },
+        { me, "libfoo.so.1", "/base/libfoo.so.1", 0 },
+        { me, "libqux.so.1", "/v2/libqux.so.1", HWCAP_ENTRY(1, 0) },
+        { me, "libqux.so.1", "/base/libqux.so.1", 0 },
+    };
+    uint8_t buf[4096];
+    size_t n = build_cache_hw(buf, sizeof buf, e, 4, 0, subdirs, 4).size;
+    char *path = cache_file(dir, "isa.cache", buf, n);
+    char *r = ldcache_lookup_in(path, "libfoo.so.1");
+#if defined(__x86_64__)
+    cr_assert_str_eq(r, "/base/libfoo.so.1", "an entry of ISA level 31 was used: %s", r);
+#endif
+    free(r);
+    r = ldcache_lookup_in(path, "libqux.so.1");
+    cr_assert_str_eq(r, elf_hwcaps_priority("x86-64-v2") ? "/v2/libqux.so.1" : "/base/libqux.so.1", "%s", r);
+    free(r);
+    free(path);
+    free(dir);
+}
+
+/* The extension is untrusted: each way of breaking it leaves the glibc-hwcaps entries unused
+ * (the baseline entry is the answer), never a crash; random damage never gives a wrong path. */
+Test(ldcache, malformed_hwcaps_extension_falls_back_to_the_baseline)
+{
+    char *dir = make_temp_dir();
+    int me = ldcache_native_flags();
+    struct cache_entry e[] = {
+        { me, "libfoo.so.1", "/v2/libfoo.so.1", HWCAP_ENTRY(0, 0) },
+        { me, "libfoo.so.1", "/v3/libfoo.so.1", HWCAP_ENTRY(0, 1) },
+        { me, "libfoo.so.1", "/v4/libfoo.so.1", HWCAP_ENTRY(0, 2) },
+        { me, "libfoo.so.1", "/base/libfoo.so.1", 0 },
+    };
+    uint8_t good[4096], bad[4096];
+    struct ext_layout l = build_cache_hw(good, sizeof good, e, 4, 0, subdirs, 3);
+    char *gpath = cache_file(dir, "goodext.cache", good, l.size);
+    char *g = ldcache_lookup_in(gpath, "libfoo.so.1");
+    cr_assert_str_eq(g, best_foo(), "undamaged: %s chosen, want %s", g, best_foo());
+    free(g);
+    free(gpath);
+    struct { const char *what; size_t off; uint32_t value; } cases[] = {
+        { "extension offset past the end", 32, 0x7ffffff0u },
+        { "extension offset misaligned", 32, 0 },            /* l.dir + 2, below */
+        { "bad extension magic", 0, 0x12345678u },             /* at l.dir */
+        { "section count too large", 4, 0x10000000u },         /* at l.dir + 4 */
+        { "section past the end", 4 + 16 + 8, 0xfffffff0u },   /* hwcaps section offset */
+        { "section size past the end", 4 + 16 + 12, 0x7fffffffu },
+        { "section misaligned", 4 + 16 + 8, 0 },               /* l.index + 1, below */
+        { "section of no whole words", 4 + 16 + 12, 11 },
+        { "name offsets past the end", 0, 0x7fffffffu },       /* at l.index */
+        { "names without their NUL", 0, 0 },                   /* at l.index: the last byte */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(bad, good, l.size);
+        size_t size = l.size, at = i < 2 ? cases[i].off : i < 8 ? l.dir + 8 + cases[i].off - 4 : l.index;
+        uint32_t v = cases[i].value;
+        if (i == 2 || i == 3)
+            at = l.dir + cases[i].off;
+        if (i == 1)
+            v = (uint32_t)l.dir + 2;
+        if (i == 6)
+            v = (uint32_t)l.index + 1;
+        if (i == 9) {
+            v = (uint32_t)l.size - 1;
+            bad[l.size - 1] = 'x';
+        }
+        memcpy(bad + at, &v, 4);
+        for (int k = 1; i >= 8 && k < 3; k++)               /* every name of the section */
+            memcpy(bad + at + 4 * k, &v, 4);
+        char name[64];
+        snprintf(name, sizeof name, "badext%zu.cache", i);
+        char *path = cache_file(dir, name, bad, size);
+        char *r = ldcache_lookup_in(path, "libfoo.so.1");
+        cr_assert_not_null(r, "%s: no answer", cases[i].what);
+        cr_assert_str_eq(r, "/base/libfoo.so.1", "%s: %s chosen", cases[i].what, r);
+        free(r);
+        free(path);
+    }
+    srand(11);
+    for (int round = 0; round < 300; round++) {
+        memcpy(bad, good, l.size);
+        for (int k = 0; k < 3; k++)
+            bad[l.names + (size_t)rand() % (l.size - l.names)] = (uint8_t)rand();
+        char *path = cache_file(dir, "fuzzext.cache", bad, l.size);
+        char *r = ldcache_lookup_in(path, "libfoo.so.1");
+        cr_assert_not_null(r, "round %d: the baseline entry was lost", round);
+        cr_assert(r[0] == '/' && strstr(r, "/libfoo.so.1"), "round %d: %s", round, r);
+        free(r);
+        free(path);
+    }
+    free(dir);
+}
+
+/* End to end: user_bare.so needs libhw.so, which only the (synthetic) cache knows, once as the
+ * baseline (fixtures/hwcaps/a/, level 1) and once per subdirectory of fixtures/hwcaps/b/: the
+ * copy of the best level this CPU supports is loaded. */
+Test(ldcache, dependency_found_through_a_glibc_hwcaps_entry)
+{
+    unsetenv("LD_LIBRARY_PATH");
+    char *dir = make_temp_dir();
+    int me = ldcache_native_flags();
+    struct cache_entry e[] = {
+        { me, "libhw.so", FIXTURE_DIR "/hwcaps/b/glibc-hwcaps/x86-64-v2/libhw.so", HWCAP_ENTRY(0, 0) },
+        { me, "libhw.so", FIXTURE_DIR "/hwcaps/b/glibc-hwcaps/x86-64-v3/libhw.so", HWCAP_ENTRY(0, 1) },
+        { me, "libhw.so", FIXTURE_DIR "/hwcaps/a/libhw.so", 0 },
+    };
+    uint8_t buf[4096];
+    size_t n = build_cache_hw(buf, sizeof buf, e, 3, 0, subdirs, 2).size;
+    char *path = cache_file(dir, "ld.so.cache", buf, n);
+    ldcache_use_file(path);
+    plugin_error err;
+    plugin *p = plugin_open(fixture("hwcaps/user_bare.so"), &err);
+    cr_assert_not_null(p, "%s", err.message);
+    int want = elf_hwcaps_priority("x86-64-v3") ? 3 : elf_hwcaps_priority("x86-64-v2") ? 2 : 1;
+    int got = call_int(p, "hw_user");
+    cr_assert_eq(got, want, "the copy of level %d was loaded, want %d", got, want);
+    ldcache_use_file(NULL);
+    free(path);
+    free(dir);
 }
 
 /* A dependency found only through the cache: a synthetic cache file stands in for the system's
