@@ -14,7 +14,8 @@
  * Semantics
  *  - plugin_open maps the object, loads its DT_NEEDED dependencies, applies every relocation
  *    (all symbols are bound at load time, like RTLD_NOW), makes RELRO read-only and runs the
- *    initializers (DT_INIT, then DT_INIT_ARRAY in order; dependencies first), once.
+ *    initializers (DT_INIT, then DT_INIT_ARRAY in order; dependencies first, in glibc's order:
+ *    see "Initializer and finalizer order" below), once.
  *  - Opening the same file again, by any path (symlink, relative name), returns the same handle and
  *    runs nothing again. Identity is the file's (st_dev, st_ino). As with dlopen, an absolute path
  *    that was already opened under that very name is matched by name first, without looking at
@@ -28,7 +29,7 @@
  *    the first plugin_lookup of an ELF handle, which builds the handle's table of exports once
  *    (what later lookups answer from: the same definitions the symbol search would choose).
  *  - Plugins are never unloaded. Their DT_FINI_ARRAY / DT_FINI run at process exit (atexit),
- *    in the reverse order of initialization.
+ *    dependents before their dependencies, in glibc's order (below).
  *  - A failed open leaves nothing behind: no mapping, no file descriptor, no registry entry.
  *    Opening the same file again retries from scratch.
  *  - Every file is untrusted: every offset, size, count and index is checked before use.
@@ -99,7 +100,7 @@
  *   lib/x86_64-linux-gnu), and "x86_64" or "aarch64". A path element with another token is
  *   dropped. The current directory is never searched: empty and relative elements are ignored
  *   (even in LD_LIBRARY_PATH, where ld.so would take an empty element as ".").
- *   Dependency cycles load; initializers run dependencies first, in glibc's order.
+ *   Dependency cycles load; initializers run dependencies first, in glibc's order (below).
  *   A DT_NEEDED name containing '/' is used as written, as ld.so does. Files for another CPU
  *   found on the way are skipped, as ld.so skips them.
  *   In a process without a dynamic C library (a -static executable), the C runtime libraries
@@ -108,6 +109,24 @@
  *   must come from the resolve callback.
  *
  * Initializers receive (argc, argv, envp) as under glibc; argc/argv are those of the process.
+ *
+ * Initializer and finalizer order: glibc 2.36's for dlopen(RTLD_NOW | RTLD_LOCAL).
+ *   An open's objects (the plugin and its dependency tree, breadth-first) are sorted depth-first:
+ *   taken from the end of that list towards the front, each walked through its DT_NEEDED entries
+ *   in order (an earlier plugin, or a dependency since opened itself, through its own sorted
+ *   list, which such an open makes as dlopen does), a cycle broken where the walk closes it; the
+ *   plugin itself is initialized last. So dependencies run first, and unrelated libraries in
+ *   reverse breadth-first order: a plugin that needs libm, then libbrotlicommon, initializes
+ *   libbrotlicommon, libm, the plugin. An object already initialized (an earlier plugin's, one
+ *   whose initializer is running) is not run again; the process's own objects are never run
+ *   (glibc's dlopen of the dynamic linker itself would run ld.so's initializer once).
+ *   At exit, every object we initialized is sorted again the same way over the load order and
+ *   finalized front to back: dependents first, the newest first among unrelated objects (not
+ *   simply the reverse of initialization). One difference: glibc's exit sort also follows the
+ *   dependencies an object gained by binding to a library that is not its direct dependency; we
+ *   do not record those, so such an object may be finalized in another place than under glibc.
+ *   Mach-O objects take the same order; dyld also runs dependencies first, but walks from the
+ *   root in load-command order, so unrelated dylibs may run in another order than under dyld.
  *
  * Mach-O (64-bit MH_DYLIB and MH_BUNDLE, thin or universal; the slice for this CPU is chosen;
  * another file type is refused by name, e.g. "is MH_EXECUTE (an executable, not a dylib or

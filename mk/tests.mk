@@ -163,6 +163,37 @@ $(DEPS_FIX)/vuser_weak.so: fixtures/deps/vuser.c $(DEPS_FIX)/vnew/libvprov.so
 	$(DEPS_CC) -DVUSER_WEAK -o $@ $< -L$(DEPS_FIX)/vnew -lvprov
 # ---- end of issue 5 dependency/version fixtures ----
 
+# ---- initializer and finalizer order (issue 10): generated graphs -> $(FIX)/initgraph/ ----
+# fixtures/initgraph/gen.c (built for the build machine, run with a fixed seed) writes the rules
+# of IG_COUNT random graphs plus its hand-made ones: one object per node (fixtures/initgraph/
+# node.c, built by the lane's compiler), linked against soname-only stubs so that cycles link.
+# tests/elf/test_initorder.c runs each graph's plan under glibc's dlopen and under plugin_open
+# ($(BUILD)/tests/initgraph_host) and compares the constructor and destructor lines.
+IG       := $(FIX)/initgraph
+IG_SEED  := 0x1d0
+IG_COUNT := 40
+FIXTURES += $(IG)/.built
+$(IG)/gen: fixtures/initgraph/gen.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	gcc -std=c11 -Wall -Wextra -Werror -O1 -o $@ $<
+$(IG)/nodes.mk: $(IG)/gen
+	$(IG)/gen $(IG_SEED) $(IG_COUNT) $(IG)
+$(IG)/empty.o: mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FIXTURE_CC) -fPIC -c -x c /dev/null -o $@
+$(IG)/.built: $(IG)/nodes.mk $(IG)/empty.o fixtures/initgraph/node.c
+	@echo "building the initializer-order graphs ($(IG_COUNT) random, seed $(IG_SEED)) in $(IG)"
+	+@$(MAKE) -s --no-print-directory -f $(IG)/nodes.mk D=$(IG) IG_SRC=fixtures/initgraph/node.c \
+	  IG_CC="$(FIXTURE_CC) -shared -fPIC -O1 $(FIXTURE_WARN)" \
+	  IG_STUB="$(FIXTURE_CC) -shared -nostdlib $(IG)/empty.o"
+	@touch $@
+
+# The child of that test: glibc's dlopen (the oracle) or plugin_open, by its first argument.
+$(BUILD)/tests/initgraph_host: tests/initgraph_host.c $(BUILD)/libplugin.a | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a $(ELF_LIBS) -ldl
+# ---- end of issue 10 fixtures ----
+
 .PHONY: fixtures
 fixtures: $(FIXTURES)
 
@@ -202,7 +233,7 @@ $(shell mkdir -p $(BUILD)/tests && echo '$(TEST_SRCS)' | cmp -s - $(TEST_LIST) |
 endif
 
 $(TEST_BIN): $(TEST_OBJS) $(BUILD)/libplugin.a $(TEST_LIST) | $(FIXTURES) $(BUILD)/plugin \
-             $(BUILD)/tests/static_host
+             $(BUILD)/tests/static_host $(BUILD)/tests/initgraph_host
 	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libplugin.a $(ELF_LIBS) $(CRITERION_LIBS)
 
 # ---- a fully static host (glibc -static) that loads hostcall.so ----

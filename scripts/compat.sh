@@ -14,6 +14,14 @@
 #   crashed   killed by a signal, out of time, or any other exit status
 # Prints the counts for both, the refusals grouped by reason, every crash, and the files that
 # glibc loads and we refuse. Exits 1 when anything crashed under plugin load.
+#
+# Initializer order, for the files both load: ours from `plugin load --trace` ("init order k/n:
+# PATH" lines), glibc's from LD_DEBUG=files ("calling init: PATH" lines after "transferring
+# control", written to a file by LD_DEBUG_OUTPUT so that stderr keeps only dlerror()). glibc
+# lists only objects that have DT_INIT or DT_INIT_ARRAY; our list is cut down to the objects
+# glibc names (by file name) and must then be glibc's list, in the same order. The oracle is
+# linked against the CLI's libraries (libelf, libz), so both processes start with the same
+# objects and each initializes the same new ones.
 set -euo pipefail
 
 PLUGIN= ORACLE= DIR= TIMEOUT=10 JOBS=4 OUT=
@@ -37,11 +45,11 @@ normalize() {
       -e 's/^PATH: //' -e 's/0x[0-9a-fA-F]\+/0x…/g' -e 's/\t/ /g'
 }
 
-# One run: "status<TAB>reason" for one program on one file.
+# One run: "status<TAB>reason" for one program on one file (its stdout to $STDOUT_TO, if set).
 classify() {
   local file=$1; shift
   local err rc=0
-  err=$(timeout -k 2 "$TIMEOUT" "$@" "$file" 2>&1 >/dev/null </dev/null) || rc=$?
+  err=$(timeout -k 2 "$TIMEOUT" "$@" "$file" 2>&1 >"${STDOUT_TO:-/dev/null}" </dev/null) || rc=$?
   case $rc in
     0) printf 'loaded\t\n' ;;
     1) local line
@@ -57,11 +65,34 @@ classify() {
   esac
 }
 
+# The initializer order of both runs (files in $1): "same", "different: OURS | GLIBC" (file
+# names, comma-separated), or "-" when one of them did not load.
+compare_order() {
+  local dir=$1 ours glibc
+  ours=$(sed -n 's|^trace: init order [0-9]*/[0-9]*: .*/||p' "$dir/ours" 2>/dev/null || true)
+  glibc=$(cat "$dir"/glibc.* 2>/dev/null |
+          awk '/transferring control/ { go = 1 } go && /calling init: / { sub(/.*calling init: /, ""); print }' |
+          sed 's|.*/||')
+  ours=$(printf '%s\n' "$ours" | awk -v want="$(printf '%s\n' "$glibc" | tr '\n' ' ')" \
+         'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 } $0 in keep')
+  if [ "$ours" = "$glibc" ]; then
+    echo same
+  else
+    printf 'different: %s | %s\n' "$(printf '%s' "$ours" | paste -sd, -)" "$(printf '%s' "$glibc" | paste -sd, -)"
+  fi
+}
+
 if [ -n "${COMPAT_ONE:-}" ]; then              # the worker: one file, one result line
   file=$1
-  ours=$(classify "$file" "$PLUGIN" load)
-  glibc=$(classify "$file" "$ORACLE")
-  printf '%s\t%s\t%s\n' "$file" "$ours" "$glibc"
+  tmp=$(mktemp -d)
+  ours=$(STDOUT_TO=$tmp/ours classify "$file" "$PLUGIN" load --trace)
+  glibc=$(classify "$file" env LD_DEBUG=files LD_DEBUG_OUTPUT="$tmp/glibc" "$ORACLE")
+  order=-
+  if [ "${ours%%$'\t'*}" = loaded ] && [ "${glibc%%$'\t'*}" = loaded ]; then
+    order=$(compare_order "$tmp")
+  fi
+  rm -rf "$tmp"
+  printf '%s\t%s\t%s\t%s\n' "$file" "$ours" "$glibc" "$order"
   exit 0
 fi
 
@@ -81,7 +112,7 @@ find "$DIR" -maxdepth 1 -type f -name '*.so*' -print0 | sort -z |
   COMPAT_ONE=1 xargs -0 -r -n1 -P "$JOBS" bash "$(realpath "$0")" --plugin "$PLUGIN" --oracle "$ORACLE" \
     --timeout "$TIMEOUT" --one > "$results.tmp"
 sort "$results.tmp" > "$results" && rm -f "$results.tmp"
-# results.tsv: file, ours (status, reason), glibc's (status, reason)
+# results.tsv: file, ours (status, reason), glibc's (status, reason), initializer order
 
 total=$(wc -l < "$results")
 count() { awk -F'\t' -v c="$1" -v s="$2" '$c == s' "$results" | wc -l; }
@@ -92,6 +123,9 @@ echo "== make compat: $total shared libraries in $DIR (regular files; symlinks s
 printf '%-22s %8s %8s %8s\n' "" loaded refused crashed
 printf '%-22s %8d %8d %8d\n' "plugin load" "$ours_loaded" "$ours_refused" "$ours_crashed"
 printf '%-22s %8d %8d %8d\n' "glibc dlopen (oracle)" "$glibc_loaded" "$glibc_refused" "$glibc_crashed"
+same_order=$(awk -F'\t' '$6 == "same"' "$results" | wc -l)
+diff_order=$(awk -F'\t' '$6 ~ /^different/' "$results" | wc -l)
+echo "initializer order: glibc's for $same_order of the $((same_order + diff_order)) loaded by both ($diff_order differ, listed below)"
 echo
 echo "-- plugin load: refusals by reason"
 awk -F'\t' '$2 == "refused" { print $3 }' "$results" | sort | uniq -c | sort -rn
@@ -114,5 +148,8 @@ echo
 echo "-- loaded by both: $both; by glibc only: $only_glibc; by plugin load only: $only_ours"
 awk -F'\t' '$2 != "loaded" && $4 == "loaded" { print "   glibc only: " $1 ": " $3 }' "$results"
 awk -F'\t' '$2 == "loaded" && $4 != "loaded" { print "   plugin load only: " $1 " (glibc: " $5 ")" }' "$results"
+echo
+echo "-- initializer order (loaded by both): same as glibc: $same_order; different: $diff_order"
+awk -F'\t' '$6 ~ /^different/ && ++n <= 40 { print "   " $1 ": " substr($6, 12) " (ours | glibc)" }' "$results"
 echo "   per-file results: $results"
 [ "$ours_crashed" -eq 0 ]

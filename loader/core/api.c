@@ -195,6 +195,7 @@ static plugin *open_locked(struct source *s, const char *path, const struct plug
         if (have) {
             diag_trace(d, "%s: already loaded as %s", path, image_name(have));
             source_close(s);
+            init_reopened(have, d);
             return (plugin *)have;
         }
     }
@@ -236,6 +237,8 @@ static plugin *find_loaded(const char *path, struct diag *d)
     struct image *have = host_refresh(d)  ? NULL
                          : absolute        ? registry_find_path(path)
                                            : registry_find_id(st.st_dev, st.st_ino);
+    if (have)
+        init_reopened(have, d);
     load_unlock();
     if (have)
         diag_trace(d, "%s: already loaded as %s", path, image_name(have));

@@ -114,16 +114,15 @@ static int note_loader(struct load *ld, size_t *noted, size_t *cap, size_t idx)
     return 0;
 }
 
-/* The local scope: the root and its dependencies, breadth-first, each once. */
-static int build_scope(struct load *ld)
+int deps_tree(struct image *root, struct image ***out, size_t *nout, struct diag *d)
 {
     unsigned mark = registry_new_mark();
     size_t cap = 16, n = 0;
     struct image **q = malloc(cap * sizeof *q);
     if (!q)
-        return diag_fail(ld->d, PLUGIN_ERR_NOMEM, ld->images[0]->path, "out of memory");
-    q[n++] = ld->images[0];
-    ld->images[0]->visit = mark;
+        return diag_fail(d, PLUGIN_ERR_NOMEM, root->path, "out of memory");
+    q[n++] = root;
+    root->visit = mark;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < q[i]->nneeded; j++) {
             struct image *dep = q[i]->needed[j];
@@ -133,7 +132,7 @@ static int build_scope(struct load *ld)
                 struct image **g = realloc(q, (cap *= 2) * sizeof *q);
                 if (!g) {
                     free(q);
-                    return diag_fail(ld->d, PLUGIN_ERR_NOMEM, ld->images[0]->path, "out of memory");
+                    return diag_fail(d, PLUGIN_ERR_NOMEM, root->path, "out of memory");
                 }
                 q = g;
             }
@@ -141,8 +140,8 @@ static int build_scope(struct load *ld)
             q[n++] = dep;
         }
     }
-    ld->scope = q;
-    ld->nscope = n;
+    *out = q;
+    *nout = n;
     return 0;
 }
 
@@ -154,5 +153,5 @@ int deps_load_all(struct load *ld)
         struct image *im = ld->images[i];
         r = (im->fmt->load_deps && im->fmt->load_deps(ld, i)) || note_loader(ld, &noted, &cap, i);
     }
-    return r ? -1 : build_scope(ld);
+    return r ? -1 : deps_tree(ld->images[0], &ld->scope, &ld->nscope, ld->d);
 }

@@ -216,6 +216,9 @@ void image_free(struct image *im);
 /* deps.c: load every image's dependencies breadth-first (each front end names and finds its
  * own), then build the local scope. */
 int deps_load_all(struct load *ld);
+/* deps.c: root and every object of its dependency tree, breadth-first, each once (the local
+ * scope of an open): a malloc'ed array in *out. -1 (with an error) when out of memory. */
+int deps_tree(struct image *root, struct image ***out, size_t *nout, struct diag *d);
 /* deps.c: try one candidate file for a dependency. 1: *out is the object; 0: not there (or for
  * another CPU); -1: error. */
 int deps_try_path(struct load *ld, const char *path, const char *via, struct image **out);
@@ -250,6 +253,9 @@ bool image_is_named(const struct image *im, const char *name);
 
 /* init.c */
 void init_run(struct load *ld);
+/* An open that found im already in the process: when im is ours and was loaded as a dependency,
+ * it now gets its own sorted list, as glibc's dlopen gives it (its finalizer order may change). */
+void init_reopened(struct image *im, struct diag *d);
 void init_capture_args(int argc, char **argv, char **envp);
 
 /* tls.c: per-thread blocks of our thread-local modules. Register a template (init_size bytes of
