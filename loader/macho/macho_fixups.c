@@ -52,7 +52,7 @@ static int host_bind(struct load *ld, struct image *im, const char *sym, uint64_
 {
     const char *c = sym[0] == '_' ? sym + 1 : sym;     /* the C name */
     const char *where;
-    *found = resolve_host_name(ld, c, addr, &where);
+    *found = resolve_global_name(ld, c, addr, &where);
     if (*found && macho_of(im)->cputype == MACHO_CPU_ARM64 && is_variadic(c))
         return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
                          "binds %s, a variadic function: Apple's arm64 ABI passes variadic arguments on the stack, "
