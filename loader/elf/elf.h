@@ -187,6 +187,26 @@ void *elf_tls_get_addr_function(void);
  * so that exceptions and backtraces unwind through them (after relocation, before initializers). */
 void eh_frame_register_all(struct load *ld);
 
+/* elf_unique.c: the process's table of unique symbols (STB_GNU_UNIQUE), one definition a name.
+ * Register the unique definitions im exports (before any binding of its open); bind a reference
+ * whose search found a unique definition to the table's entry (out is rewritten); the entry for
+ * name, taking no lock (entries of an open in progress are not seen); at the end of an open, make
+ * its entries visible (it succeeded) or take them back out (it failed). Writers hold the load lock. */
+int elf_unique_register(struct load *ld, struct image *im);
+int elf_unique_apply_slow(struct load *ld, const char *name, struct resolved *out);
+static inline bool elf_resolved_unique(const struct resolved *r)
+{
+    return r->sym && r->def && r->def->fmt == &elf_format &&
+           ELF64_ST_BIND(((const Elf64_Sym *)r->sym)->st_info) == STB_GNU_UNIQUE;
+}
+static inline int elf_unique_apply(struct load *ld, const char *name, struct resolved *out)
+{
+    return __builtin_expect(elf_resolved_unique(out), 0) ? elf_unique_apply_slow(ld, name, out) : 0;
+}
+bool elf_unique_get(const char *name, struct resolved *out);
+void elf_unique_commit(void);
+void elf_unique_discard(void);
+
 /* elf_scope.c: the global scope among the host objects (load order), rebuilt with the list: each
  * host image's DT_NEEDED linked to host images (im->needed), then the executable, its preloads and
  * their dependencies breadth-first. -1: out of memory. The scope as built; whether im is the vDSO. */
