@@ -13,6 +13,7 @@
 #   libprintf.<cpu>.dylib        chained, binds printf (variadic: refused on arm64)
 #   libtlv.<cpu>.dylib           chained, an exported __thread variable
 #   libtlvregs.<cpu>.dylib       chained, values live in registers across thread-local accesses
+#   libclock.<cpu>.dylib         chained, imports clock_gettime (libc's, not the vDSO's)
 #   twolevel.<cpu>/libhost.dylib      install name @rpath/libhost.dylib
 #   twolevel.<cpu>/libtwolevel.dylib  links libhost (ordinal 1), LC_RPATH @loader_path/.
 #   fat.dylib, fat64.dylib       libfix.chained for both CPUs (cafebabe / cafebabf)
@@ -51,7 +52,7 @@ $(MACHO_DIR)/fat_only_$(1).dylib: $(MACHO_DIR)/libfix.chained.$(1).dylib
 
 MACHO_FIXTURES += $(addprefix $(MACHO_DIR)/,libfix.info.$(1).dylib libfix.chained.$(1).dylib \
                     fix.$(1).bundle libaddend64.$(1).dylib libprintf.$(1).dylib libtlv.$(1).dylib \
-                    libtlvregs.$(1).dylib \
+                    libtlvregs.$(1).dylib libclock.$(1).dylib \
                     twolevel.$(1)/libhost.dylib twolevel.$(1)/libtwolevel.dylib fat_only_$(1).dylib)
 endef
 
