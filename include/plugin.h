@@ -27,7 +27,8 @@
  *  - All functions are safe for concurrent use. Loads are serialized by one process-wide
  *    recursive lock (an initializer may itself call plugin_open); lookups take no lock, except
  *    the first plugin_lookup of an ELF handle, which builds the handle's table of exports once
- *    (what later lookups answer from: the same definitions the symbol search would choose).
+ *    (what later lookups answer from: the same definitions the symbol search would choose). The
+ *    process's table of unique symbols is read without a lock too.
  *  - Plugins are never unloaded. Their DT_FINI_ARRAY / DT_FINI run at process exit (atexit),
  *    dependents before their dependencies, in glibc's order (below).
  *  - A failed open leaves nothing behind: no mapping, no file descriptor, no registry entry.
@@ -61,10 +62,34 @@
  * Symbol resolution (the undefined symbols of a loaded object), in the order ld.so uses for an
  * RTLD_NOW | RTLD_LOCAL dlopen:
  *   1. the options' resolve callback, if any (it stands where the executable stands);
- *   2. the objects already in the process, in load order (found with dl_iterate_phdr and read
- *      through their own dynamic symbol tables);
- *   3. the plugin's own dependency tree, breadth-first, starting with the plugin itself.
+ *   2. the global scope, as ld.so builds it: the executable, the objects LD_PRELOAD (or
+ *      /etc/ld.so.preload) put in the process, then their DT_NEEDED dependencies breadth-first
+ *      (ld.so among them), each read through its own dynamic symbol table. The process's objects
+ *      are found with dl_iterate_phdr; dependencies are matched by soname, file name or path, as
+ *      ld.so matches them; preloads are the objects listed between the executable (and the vDSO)
+ *      and the executable's first dependency, where ld.so maps them;
+ *   3. the plugin's own dependency tree, breadth-first, starting with the plugin itself. An object
+ *      the process already has that the tree needs (by DT_NEEDED) is reused and searched here,
+ *      with its own dependencies.
+ *   Not searched, as ld.so does not search them: the vDSO (linux-vdso.so.1: an unversioned
+ *   clock_gettime binds to libc's, and names only the vDSO defines are undefined), and objects the
+ *   host dlopen'ed itself, unless a plugin needs them by DT_NEEDED. Limitation: an object the host
+ *   dlopen'ed with RTLD_GLOBAL is in ld.so's global scope, but nothing public tells RTLD_GLOBAL
+ *   from RTLD_LOCAL (the flag is in glibc's private link_map), so it is not searched either;
+ *   reach its symbols through the resolve callback (which may call dlsym(RTLD_DEFAULT, name)), or
+ *   name it in the plugin's DT_NEEDED. Mach-O imports bound to the host use the same callback and
+ *   global scope.
  *   An object linked with -Bsymbolic (DT_SYMBOLIC) searches itself first.
+ *   Unique symbols (STB_GNU_UNIQUE: what g++ emits for the static locals of inline functions and
+ *   the static members of templates) have one definition per name in the whole process, as under
+ *   glibc: the first object loaded that defines the name supplies it, and every reference that
+ *   lands on a definition of that name, in any object, binds to it; plugin_lookup of the name in
+ *   any of those objects returns it. A host object's unique definition wins over a plugin's when
+ *   glibc's own table must hold it: the first definition of the name in the global scope if it is
+ *   unique, else the first unique one among the host's other objects (glibc's table is private;
+ *   this is read from the objects' symbol tables, assuming that an object defining a unique symbol
+ *   also references it, as compilers emit them). Not matched: an object the host dlopen's after a
+ *   plugin keeps its own definition (glibc does not know ours).
  *   Symbol versions follow glibc's rules: a reference to memcpy@GLIBC_2.14 binds to that version.
  *   Every version an object requires (DT_VERNEED) must be defined by the library it names, or the
  *   open fails with PLUGIN_ERR_DEPENDENCY — unless the requirement is VER_FLG_WEAK, or the library
@@ -150,7 +175,8 @@
  *    through LC_RPATH, @rpath, @loader_path and @executable_path — the directory of the running
  *    executable, /proc/self/exe resolved; a missing LC_LOAD_WEAK_DYLIB is allowed); a system
  *    library (/usr/lib/..., /System/...), the main executable and flat lookups bind to the host:
- *    the resolve callback, then the process's ELF objects, with the leading underscore removed.
+ *    the resolve callback, then the global scope's ELF objects (the vDSO and what the host
+ *    dlopen'ed are not searched), with the leading underscore removed.
  *    Flat lookups then try the Mach-O images of this open. An undefined import names where it was
  *    expected: "(flat namespace)", "(dylib @rpath/libx.dylib, loaded from PATH)", ...
  *  - Weak definitions are coalesced as dyld does: a weak-def bind (chained ordinal -3, or an entry
@@ -208,7 +234,8 @@ typedef struct plugin_error {
  * resolve       Called first for every undefined symbol of every object loaded by this open
  *               (name without version decoration; version is the required version name, or NULL
  *               when the reference is unversioned). Return the address, or NULL to fall through
- *               to the process's objects. This is how a -static host supplies its functions.
+ *               to the global scope. This is how a -static host supplies its functions, and how
+ *               a host gives plugins what it dlopen'ed itself (RTLD_GLOBAL or not).
  * resolve_ctx   Passed to resolve.
  * flags         PLUGIN_NO_LD_LIBRARY_PATH: do not use LD_LIBRARY_PATH (for sandboxes). Other bits
  *               are reserved and must be 0.
@@ -245,7 +272,8 @@ plugin *plugin_open_memory(const void *image, size_t size, const char *name,
 /* Address of the exported symbol name defined by p (global or weak, default or protected
  * visibility, function, object or common). For a variable, the variable's address; for a
  * function its entry; for an IFUNC, the function its resolver picks. Unversioned lookup returns
- * the default version. Not found: NULL and PLUGIN_ERR_NOT_FOUND. */
+ * the default version. For a unique symbol (STB_GNU_UNIQUE), the process's one definition, which
+ * may be another object's (see Symbol resolution). Not found: NULL and PLUGIN_ERR_NOT_FOUND. */
 void *plugin_lookup(plugin *p, const char *name, plugin_error *err);
 
 /* Like plugin_lookup, for one version of the symbol (name@version, e.g. "memcpy", "GLIBC_2.14"):

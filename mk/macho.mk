@@ -13,6 +13,7 @@
 #   libprintf.<cpu>.dylib        chained, binds printf (variadic: refused on arm64)
 #   libtlv.<cpu>.dylib           chained, an exported __thread variable
 #   libtlvregs.<cpu>.dylib       chained, values live in registers across thread-local accesses
+#   libclock.<cpu>.dylib         chained, imports clock_gettime (libc's, not the vDSO's)
 #   twolevel.<cpu>/libhost.dylib      install name @rpath/libhost.dylib
 #   twolevel.<cpu>/libtwolevel.dylib  links libhost (ordinal 1), LC_RPATH @loader_path/.
 #   libterm.<cpu>.dylib          chained, finalizers in __mod_term_func
@@ -92,7 +93,7 @@ $(MACHO_DIR)/exepath.$(1)/libexe_rpath.dylib: $(MACHO_DIR)/obj/twolevel.$(1).o \
 
 MACHO_FIXTURES += $(addprefix $(MACHO_DIR)/,libfix.info.$(1).dylib libfix.chained.$(1).dylib \
                     fix.$(1).bundle libaddend64.$(1).dylib libprintf.$(1).dylib libtlv.$(1).dylib \
-                    libtlvregs.$(1).dylib \
+                    libtlvregs.$(1).dylib libclock.$(1).dylib \
                     twolevel.$(1)/libhost.dylib twolevel.$(1)/libtwolevel.dylib fat_only_$(1).dylib \
                     libterm.$(1).dylib librawname.$(1).dylib \
                     reexport.$(1)/libhost.dylib reexport.$(1)/librx.dylib reexport.$(1)/librxclient.dylib \

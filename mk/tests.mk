@@ -192,6 +192,37 @@ $(IG)/.built: $(IG)/nodes.mk $(IG)/empty.o fixtures/initgraph/node.c
 $(BUILD)/tests/initgraph_host: tests/initgraph_host.c $(BUILD)/libplugin.a | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a $(ELF_LIBS) -ldl
+
+# ---- global scope and unique symbols (issue 10): fixtures/scope/ -> $(FIX)/scope/ ----
+# Used by tests/elf/test_scope.c.
+#   libuniqdep.so            defines the unique symbol uniq_counter (STB_GNU_UNIQUE)
+#   uniq_a.so, uniq_b.so     uniq_user.c twice: define uniq_counter too, need libuniqdep.so
+#   libscopehelp.so          defines scope_probe; the test host dlopen's it RTLD_LOCAL
+#   scope_weak.so            a weak reference to scope_probe, no DT_NEEDED on libscopehelp.so
+#   scope_needer.so          needs libscopehelp.so and references scope_probe
+#   vdso_user.so             -nostdlib: unversioned clock_gettime, weak vDSO-only names
+SCOPE_FIX := $(FIX)/scope
+SCOPE_CC   = $(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -Wl,--no-as-needed
+FIXTURES  += $(SCOPE_FIX)/libuniqdep.so $(SCOPE_FIX)/uniq_a.so $(SCOPE_FIX)/uniq_b.so \
+             $(SCOPE_FIX)/libscopehelp.so $(SCOPE_FIX)/scope_weak.so $(SCOPE_FIX)/scope_needer.so \
+             $(SCOPE_FIX)/vdso_user.so
+
+$(SCOPE_FIX)/libuniqdep.so: fixtures/scope/uniq_dep.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(SCOPE_CC) -Wl,-soname,libuniqdep.so -o $@ $<
+$(SCOPE_FIX)/libscopehelp.so: fixtures/scope/scope_help.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(SCOPE_CC) -Wl,-soname,libscopehelp.so -o $@ $<
+$(SCOPE_FIX)/uniq_%.so: fixtures/scope/uniq_user.c $(SCOPE_FIX)/libuniqdep.so
+	$(SCOPE_CC) -DUNIQ_WHO=$* -o $@ $< -L$(SCOPE_FIX) -luniqdep -Wl,--enable-new-dtags,-rpath,'$$ORIGIN'
+$(SCOPE_FIX)/scope_weak.so: fixtures/scope/scope_weak.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(SCOPE_CC) -o $@ $<
+$(SCOPE_FIX)/scope_needer.so: fixtures/scope/scope_needer.c $(SCOPE_FIX)/libscopehelp.so
+	$(SCOPE_CC) -o $@ $< -L$(SCOPE_FIX) -lscopehelp -Wl,--enable-new-dtags,-rpath,'$$ORIGIN'
+$(SCOPE_FIX)/vdso_user.so: fixtures/scope/vdso_user.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(SCOPE_CC) -nostdlib -fno-stack-protector -o $@ $<
 # ---- end of issue 10 fixtures ----
 
 .PHONY: fixtures

@@ -59,8 +59,11 @@ struct format {
 struct host_provider {
     /* Bring the list up to date; -1 (with an error) when it cannot be built. */
     int (*refresh)(struct diag *d);
-    /* The list in load order (valid until the next refresh). */
+    /* The list in load order (valid until the next refresh): every object, known by identity. */
     struct image **(*images)(size_t *n);
+    /* The global scope: the objects of the list that ld.so searches for symbols, in its order
+     * (valid until the next refresh). */
+    struct image **(*scope)(size_t *n);
     /* The process has no dynamic C library (a -static executable). */
     bool (*is_static)(void);
     /* Whether some object of the list may define q's name: false lets the scope walk skip them

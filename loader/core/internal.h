@@ -232,7 +232,10 @@ bool deps_is_c_runtime(const char *name);
 int host_refresh(struct diag *d);
 /* Host images in load order; *n receives the count. Valid until the next host_refresh. */
 struct image **host_images(size_t *n);
-/* Whether a host image may define q's name (false: none does; the walk skips them). */
+/* The global scope (the executable, LD_PRELOAD, their dependencies breadth-first; not the vDSO,
+ * not what the host dlopen'ed): the host images searched for symbols, in ld.so's order. */
+struct image **host_scope(size_t *n);
+/* Whether an image of the global scope may define q's name (false: none does; the walk skips them). */
 bool host_may_define(struct sym_query *q);
 /* True when the process has no dynamic C library (a -static executable). */
 bool host_is_static(void);
@@ -298,11 +301,15 @@ struct resolved {
     bool ifunc;                 /* addr is a resolver to call for the value */
 };
 /* The scope walk of ld.so for a reference made by im: im itself first when im->symbolic, the
- * resolve callback, the process's objects in load order (global scope), then the plugin's
- * dependency tree breadth-first (local scope). Each object is asked through its front end. */
+ * resolve callback, the global scope (host_scope), then the plugin's dependency tree
+ * breadth-first (local scope). Each object is asked through its front end. */
 bool resolve_in_scope(struct load *ld, const struct image *im, struct sym_query *q, struct resolved *out);
-/* A name looked up where the executable stands: the resolve callback, then the process's
- * objects (IFUNCs resolved). Mach-O binds to the host through this. */
+/* A name looked up where the executable stands: the resolve callback, then the global scope
+ * (IFUNCs resolved). Mach-O imports bind to the host through this. */
+bool resolve_global_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
+/* The same over every object of the process, the vDSO and what the host dlopen'ed included: for
+ * the loader's own needs, not for binding (the unwinder's __register_frame, glibc's TLS helpers,
+ * wherever they are). */
 bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
 
 #endif /* PLUGIN_INTERNAL_H */

@@ -21,6 +21,11 @@ struct image **host_images(size_t *n)
     return loader_host->images(n);
 }
 
+struct image **host_scope(size_t *n)
+{
+    return loader_host->scope(n);
+}
+
 bool host_may_define(struct sym_query *q)
 {
     return !loader_host->may_define || loader_host->may_define(q);

@@ -5,8 +5,10 @@
  *   0. an object linked with -Bsymbolic looks at itself first (what binds locally without any
  *      search is the front end's business, before it asks here);
  *   1. the caller's resolve callback (it stands where the executable stands);
- *   2. the objects the system loader has, in load order (the global scope);
- *   3. the plugin's dependency tree, breadth-first from the plugin (the local scope).
+ *   2. the global scope: the executable, its preloads and their dependencies, breadth-first, as
+ *      the host provider lists them (not the vDSO, not what the host dlopen'ed);
+ *   3. the plugin's dependency tree, breadth-first from the plugin (the local scope; a host object
+ *      it needs is there, with that object's own dependencies).
  * Each object is asked through its own front end (fmt->find), so the walk does not care which
  * format defines a name. A name's hashes are computed once per lookup (struct sym_query).
  */
@@ -42,12 +44,14 @@ bool resolve_in_scope(struct load *ld, const struct image *im, struct sym_query 
         }
     }
     size_t nh;
-    struct image **hosts = host_images(&nh);
-    return (host_may_define(q) && search((const struct image *const *)hosts, nh, q, out)) ||
+    struct image **global = host_scope(&nh);
+    return (host_may_define(q) && search((const struct image *const *)global, nh, q, out)) ||
            search((const struct image *const *)ld->scope, ld->nscope, q, out);
 }
 
-bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where)
+/* An unversioned name (the default version) in the resolve callback, then in list (IFUNCs resolved). */
+static bool resolve_in(struct load *ld, struct image **list, size_t n, const char *name, uint64_t *addr,
+                       const char **where)
 {
     const struct plugin_options *o = ld->opts;
     if (o && o->resolve) {
@@ -60,13 +64,25 @@ bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const 
     }
     struct sym_query q;
     struct resolved r;
-    size_t nh;
-    struct image **hosts = host_images(&nh);
     sym_query_init(&q, name, NULL);
     q.newest = true;
-    if (!search((const struct image *const *)hosts, nh, &q, &r))
+    if (!search((const struct image *const *)list, n, &q, &r))
         return false;
     *addr = r.ifunc ? r.def->arch->call_ifunc(r.addr) : r.addr;
     *where = image_name(r.def);
     return true;
+}
+
+bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where)
+{
+    size_t n;
+    struct image **hosts = host_images(&n);
+    return resolve_in(ld, hosts, n, name, addr, where);
+}
+
+bool resolve_global_name(struct load *ld, const char *name, uint64_t *addr, const char **where)
+{
+    size_t n;
+    struct image **global = host_scope(&n);
+    return resolve_in(ld, global, n, name, addr, where);
 }

@@ -136,8 +136,8 @@ const char *elf_symbol_version(const struct elf_object *o, uint32_t i, bool *hid
 
 /* elf_find_symbol(im, q) would return im's symbol idx, q being its name (elf_symtab.c). */
 bool elf_search_finds_itself(const struct image *im, uint32_t idx, struct sym_query *q);
-/* No host object defines a name whose GNU hash is h (its lowest bit aside): the host filter
- * says so (elf_host.c). false when there is no filter yet. */
+/* No object of the global scope defines a name whose GNU hash is h (its lowest bit aside): the
+ * host filter says so (elf_host.c). false when there is no filter yet. */
 bool elf_hosts_lack(uint32_t h);
 /* The GNU hash of a name (elf_symtab.c). */
 uint32_t elf_name_gnu_hash(const char *name);
@@ -187,6 +187,33 @@ void *elf_tls_get_addr_function(void);
 /* eh_frame.c: hand the .eh_frame of every ELF image of this open to libgcc's __register_frame,
  * so that exceptions and backtraces unwind through them (after relocation, before initializers). */
 void eh_frame_register_all(struct load *ld);
+
+/* elf_unique.c: the process's table of unique symbols (STB_GNU_UNIQUE), one definition a name.
+ * Register the unique definitions im exports (before any binding of its open); bind a reference
+ * whose search found a unique definition to the table's entry (out is rewritten); the entry for
+ * name, taking no lock (entries of an open in progress are not seen); at the end of an open, make
+ * its entries visible (it succeeded) or take them back out (it failed). Writers hold the load lock. */
+int elf_unique_register(struct load *ld, struct image *im);
+int elf_unique_apply_slow(struct load *ld, const char *name, struct resolved *out);
+static inline bool elf_resolved_unique(const struct resolved *r)
+{
+    return r->sym && r->def && r->def->fmt == &elf_format &&
+           ELF64_ST_BIND(((const Elf64_Sym *)r->sym)->st_info) == STB_GNU_UNIQUE;
+}
+static inline int elf_unique_apply(struct load *ld, const char *name, struct resolved *out)
+{
+    return __builtin_expect(elf_resolved_unique(out), 0) ? elf_unique_apply_slow(ld, name, out) : 0;
+}
+bool elf_unique_get(const char *name, struct resolved *out);
+void elf_unique_commit(void);
+void elf_unique_discard(void);
+
+/* elf_scope.c: the global scope among the host objects (load order), rebuilt with the list: each
+ * host image's DT_NEEDED linked to host images (im->needed), then the executable, its preloads and
+ * their dependencies breadth-first. -1: out of memory. The scope as built; whether im is the vDSO. */
+int elf_scope_build(struct image **hosts, size_t n);
+struct image **elf_scope(size_t *n);
+bool elf_is_vdso(const struct image *im);
 
 /* elf_addr.c: the host provider's addr_info (dl_iterate_phdr). */
 bool elf_host_addr_info(uintptr_t addr, struct plugin_addr_info *info);

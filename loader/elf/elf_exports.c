@@ -5,7 +5,8 @@
  * What a name maps to is decided by the symbol search itself (elf_find_symbol for an unversioned
  * lookup of the default version, as op_lookup runs it), once per distinct name, so the table
  * answers exactly as the search would. Its address is final (bias + st_value, or st_value for
- * SHN_ABS). Two kinds of definition are entered as "ask", for op_lookup to answer each time: an
+ * SHN_ABS); a unique definition (STB_GNU_UNIQUE) maps to the process's one (elf_unique.c, read
+ * without a lock). Two kinds of definition are entered as "ask", for op_lookup to answer each time: an
  * IFUNC (dlsym calls the resolver on every lookup, and so do we) and a thread-local (the calling
  * thread's copy).
  */
@@ -41,9 +42,13 @@ struct export_table *elf_exports_build(const struct image *im)
         const Elf64_Sym *def = elf_find_symbol(im, &q);
         if (!def)
             continue;                       /* only hidden versions of it: not found by name */
+        const struct image *owner = im;
+        struct resolved u;
+        if (ELF64_ST_BIND(def->st_info) == STB_GNU_UNIQUE && elf_unique_get(name, &u) && u.def->fmt == &elf_format)
+            owner = u.def, def = u.sym;
         int type = ELF64_ST_TYPE(def->st_info);
         bool ask = type == STT_GNU_IFUNC || type == STT_TLS;
-        if (!exports_add(t, name, ask ? 0 : (uintptr_t)elf_symbol_addr(im, def), ask)) {
+        if (!exports_add(t, name, ask ? 0 : (uintptr_t)elf_symbol_addr(owner, def), ask)) {
             exports_free(t);                /* cannot happen (room for every candidate): no table */
             return NULL;
         }

@@ -4,8 +4,10 @@
  * Host objects are the ones the system loader mapped: the executable, libc, ld.so, the vDSO,
  * and anything the host dlopen'ed. dl_iterate_phdr (part of libc, not libdl) lists them in load
  * order with their program headers; we read each one's dynamic symbol table ourselves, with the
- * same reader as our own objects (elf_decode_host_dynamic). The list is refreshed only when the
- * system loader's load/unload counters moved; it is only touched with the load lock held.
+ * same reader as our own objects (elf_decode_host_dynamic). All of them are known by identity
+ * (a plugin's DT_NEEDED reuses any of them); only the global scope among them is searched for
+ * symbols (elf_scope.c). The list and the scope are refreshed only when the system loader's
+ * load/unload counters moved; they are only touched with the load lock held.
  */
 #include "elf/elf.h"
 
@@ -55,8 +57,8 @@ static void describe_host(struct image *im, struct elf_object *o, const struct d
         o->dynamic = image_addr(im, dyn->p_vaddr);
         o->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);
         o->has_dynamic = true;
-        if (elf_decode_host_dynamic(im, &quiet) != 0)
-            o->nsyms = 0, o->symtab = NULL;     /* unreadable: never matches */
+        if (elf_decode_host_dynamic(im, &quiet) != 0)   /* unreadable: never matches, needs nothing */
+            o->nsyms = 0, o->symtab = NULL, o->strtab = NULL, o->strsz = 0;
     }
     o->tls.host_modid = info->dlpi_tls_modid;
     if (info->dlpi_tls_modid && info->dlpi_tls_data) {
@@ -136,13 +138,13 @@ static int counters(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 /*
- * One bit for the hash of every symbol the host objects' GNU hash tables hold (their chains hold
+ * One bit for the hash of every symbol the global scope's GNU hash tables hold (their chains hold
  * each hash, less its lowest bit, so no name is read or hashed to build it): a name whose bit is
  * clear is defined by none of them, and the scope walk skips them all with one test instead of
  * a bloom filter each. Most relocations of a plugin name its own symbols or its dependencies'.
  * Built for a list once it has been walked FILTER_AFTER times (building it, about 40k
  * instructions for libc, costs about as much as that many walks: a small plugin never pays it).
- * 8 bits a symbol (libc's 3,000: 4 KiB), so about one name in nine that no host object defines
+ * 8 bits a symbol (libc's 3,000: 4 KiB), so about one name in nine that no such object defines
  * passes anyway. NULL (every name passes) until then, when an object has symbols but no GNU hash
  * table, or when out of memory.
  */
@@ -156,8 +158,10 @@ static void build_filter(void)
     free(host_filter);
     host_filter = NULL;
     uint64_t n = 0, bits = 4096;
-    for (size_t i = 0; i < nhosts; i++) {
-        const struct elf_object *o = elf_of(hosts[i]);
+    size_t ns;
+    struct image **scope = elf_scope(&ns);
+    for (size_t i = 0; i < ns; i++) {
+        const struct elf_object *o = elf_of(scope[i]);
         if (o && o->symtab && !o->gnu.nbuckets)
             return;                             /* SysV hash only: no hashes to read */
         n += o && o->symtab ? o->gnu.nchain : 0;
@@ -167,8 +171,8 @@ static void build_filter(void)
     uint64_t *f = calloc(bits / 64, sizeof *f);
     if (!f)
         return;
-    for (size_t i = 0; i < nhosts; i++) {
-        const struct elf_object *o = elf_of(hosts[i]);
+    for (size_t i = 0; i < ns; i++) {
+        const struct elf_object *o = elf_of(scope[i]);
         for (uint32_t j = 0; o && o->symtab && j < o->gnu.nchain; j++) {
             uint32_t b = (o->gnu.chain[j] >> 1) & (uint32_t)(bits - 1);
             f[b / 64] |= (uint64_t)1 << (b % 64);
@@ -206,7 +210,7 @@ static int refresh(struct diag *d)
     nhosts = 0;
     struct iter it = { 0 };
     dl_iterate_phdr(host_each, &it);
-    if (it.failed) {
+    if (it.failed || elf_scope_build(hosts, nhosts)) {
         seen_adds = seen_subs = ~0ULL;
         return diag_fail_raw(d, PLUGIN_ERR_NOMEM, "plugin: out of memory listing the process's objects");
     }
@@ -235,6 +239,7 @@ static bool is_static(void)
 const struct host_provider elf_host_provider = {
     .refresh = refresh,
     .images = images,
+    .scope = elf_scope,
     .is_static = is_static,
     .may_define = may_define,
     .addr_info = elf_host_addr_info,

@@ -29,17 +29,27 @@ static int op_decode(struct image *im, struct diag *d)
     return elf_decode_dynamic(im, ELF_LOAD, d);
 }
 
-/* Before any binding: the versions each object needs are defined, and every thread-local
- * module has its number (relocations of other objects may name it). */
+/* Before any binding: the versions each object needs are defined, every thread-local module has
+ * its number (relocations of other objects may name it), and every unique symbol has its one
+ * definition (elf_unique.c: the first object loaded that defines it, unless the host has one). */
 static int op_prepare(struct load *ld, struct image *im)
 {
-    return elf_check_versions(ld, im) || elf_tls_register(im, ld->d) ? -1 : 0;
+    return elf_check_versions(ld, im) || elf_tls_register(im, ld->d) || elf_unique_register(ld, im) ? -1 : 0;
+}
+
+/* The open succeeded (its objects are published): its unique symbols become everyone's, and the
+ * unwinders learn its tables. */
+static void op_ready(struct load *ld)
+{
+    elf_unique_commit();
+    eh_frame_register_all(ld);
 }
 
 /* plugin_lookup / plugin_lookup_version. A version lookup is dlvsym's: the definition whose
  * version is exactly that name, hidden ("@") versions included (glibc's _dl_vsym asks with a
  * hidden version, so a definition without a version name does not match; an object without
- * any version information matches on the name alone, as in glibc). */
+ * any version information matches on the name alone, as in glibc). A unique definition answers
+ * the process's one (elf_unique.c), as dlsym does. */
 static void *op_lookup(const struct image *im, const char *name, const char *version, struct diag *d)
 {
     struct version want = { version, NULL, true, false };
@@ -55,6 +65,9 @@ static void *op_lookup(const struct image *im, const char *name, const char *ver
                       version ? "@" : "", version ? version : "", image_name(im));
         return NULL;
     }
+    struct resolved u;
+    if (ELF64_ST_BIND(s->st_info) == STB_GNU_UNIQUE && elf_unique_get(name, &u) && u.def->fmt == &elf_format)
+        im = u.def, s = u.sym;                                  /* the process's one definition */
     if (ELF64_ST_TYPE(s->st_info) == STT_TLS) {                 /* this thread's copy */
         void *addr = elf_tls_symbol_address(im, s);
         if (!addr)
@@ -72,6 +85,7 @@ static void op_release(struct image *im)
 {
     if (!elf_of(im))
         return;
+    elf_unique_discard();                   /* a failed open: its unique entries go too */
     elf_tls_forget(im);
     elf_object_free(im);
 }
@@ -86,7 +100,7 @@ const struct format elf_format = {
     .prepare = op_prepare,
     .bind = elf_bind,
     .bind_done = elf_bind_done,
-    .ready = eh_frame_register_all,
+    .ready = op_ready,
     .run_init = elf_run_init,
     .run_fini = elf_run_fini,
     .exports = elf_exports_build,

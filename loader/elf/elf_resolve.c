@@ -4,8 +4,9 @@
  * Before the scope walk (core/resolve.c, ld.so's order for RTLD_NOW | RTLD_LOCAL):
  *   a symbol that binds locally (defined here with STB_LOCAL or non-default visibility) is this
  *   object's own; __tls_get_addr is the loader's (only we know our modules' numbers).
- * The reference's version comes from DT_VERSYM. Not found: a weak reference is 0; a strong one
- * is an error naming symbol, version and file.
+ * The reference's version comes from DT_VERSYM. A definition found that is unique
+ * (STB_GNU_UNIQUE) gives way to the process's one (elf_unique.c), however it was found. Not
+ * found: a weak reference is 0; a strong one is an error naming symbol, version and file.
  */
 #include "elf/elf.h"
 
@@ -69,9 +70,10 @@ static int reference_version(struct image *im, uint32_t idx, const struct versio
 
 /*
  * A reference of the root of this open to a symbol it defines itself binds to that definition
- * when no host object defines the name (the host filter says so) and there is no resolve callback:
- * the scope walk (callback, hosts, then the local scope, whose first object is the root) would
- * reach the root first and find it there. Decided from the root's own GNU hash chain, without
+ * when no object of the global scope defines the name (the host filter says so) and there is no
+ * resolve callback: the scope walk (callback, global scope, then the local scope, whose first
+ * object is the root) would reach the root first and find it there. A unique definition found so
+ * still gives way to the process's one (elf_unique_apply, after this). Decided from the root's own GNU hash chain, without
  * hashing the name or walking the scope: most symbolic relocations of a large library name its
  * own functions and vtables. Any doubt, and the walk decides.
  */
@@ -114,9 +116,11 @@ int elf_resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct r
         found(out, im, sym);
         diag_trace(d, "%s: bound %s%s%s to itself (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "",
                    (unsigned long long)out->addr);
-        return 0;
+        return elf_unique_apply(ld, name, out);
     }
     if (resolve_in_scope(ld, im, &q, out)) {
+        if (elf_unique_apply(ld, name, out))
+            return -1;
         diag_trace(d, "%s: bound %s%s%s to %s (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "",
                    out->def ? image_name(out->def) : "the resolve callback", (unsigned long long)out->addr);
         return 0;

@@ -81,12 +81,12 @@ static int host_bind(struct load *ld, struct image *im, const char *sym, uint64_
     *addr = (uint64_t)(uintptr_t)given;
     *found = given != NULL;
     if (!*found) {
-        /* The same open without its callback (already asked): the process's objects alone. */
+        /* The same open without its callback (already asked): the global scope alone. */
         struct plugin_options none = o ? *o : (struct plugin_options){ 0 };
         struct load processes_only = *ld;
         none.resolve = NULL;
         processes_only.opts = &none;
-        *found = resolve_host_name(&processes_only, c, addr, &where);
+        *found = resolve_global_name(&processes_only, c, addr, &where);
         if (*found && macho_of(im)->cputype == MACHO_CPU_ARM64 && is_variadic(c))
             return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
                              "binds %s, a variadic function of %s: Apple's arm64 ABI passes variadic arguments on the "
