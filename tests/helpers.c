@@ -598,3 +598,11 @@ struct run run_program(char *const argv[])
         r.code = WEXITSTATUS(status);
     return r;
 }
+
+void trace_collect(void *ctx, const char *line)
+{
+    struct tracebuf *t = ctx;
+    int n = snprintf(t->text + t->len, sizeof t->text - t->len, "%s\n", line);
+    if (n > 0 && t->len + (size_t)n < sizeof t->text)
+        t->len += (size_t)n;
+}

@@ -25,25 +25,11 @@
 
 #define DEPS FIXTURE_DIR "/deps"
 
-/* Trace lines of one open, joined. */
-struct tracebuf {
-    char text[32768];
-    size_t len;
-};
-
-static void collect(void *ctx, const char *line)
-{
-    struct tracebuf *t = ctx;
-    int n = snprintf(t->text + t->len, sizeof t->text - t->len, "%s\n", line);
-    if (n > 0 && t->len + (size_t)n < sizeof t->text)
-        t->len += (size_t)n;
-}
-
 static plugin *open_traced(const char *path, struct plugin_options *o, struct tracebuf *t, plugin_error *err)
 {
     t->len = 0;
     t->text[0] = '\0';
-    o->trace = collect;
+    o->trace = trace_collect;
     o->trace_ctx = t;
     return plugin_open_with(path, o, err);
 }

@@ -151,26 +151,12 @@ Test(hwcaps, v2_directory_is_chosen_when_the_cpu_has_v2)
     cr_assert_eq(call_hw_user(p), 2);
 }
 
-/* Trace lines of one open, joined. */
-struct tracebuf {
-    char text[16384];
-    size_t len;
-};
-
-static void collect(void *ctx, const char *line)
-{
-    struct tracebuf *t = ctx;
-    int n = snprintf(t->text + t->len, sizeof t->text - t->len, "%s\n", line);
-    if (n > 0 && t->len + (size_t)n < sizeof t->text)
-        t->len += (size_t)n;
-}
-
 /* search_paths and LD_LIBRARY_PATH directories get their glibc-hwcaps subdirectories too. */
 static void check_list(const char *what, const char *want_via)
 {
     static struct tracebuf t;
     const char *const paths[] = { FIXTURE_DIR "/hwcaps/b", NULL };
-    struct plugin_options o = { .trace = collect, .trace_ctx = &t };
+    struct plugin_options o = { .trace = trace_collect, .trace_ctx = &t };
     if (strcmp(what, "search_paths") == 0)
         o.search_paths = paths;
     else
