@@ -381,6 +381,26 @@ int file_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz)
     return found;
 }
 
+int file_section(const char *path, const char *name, uint64_t *offset, uint64_t *size)
+{
+    struct elf_file ef;
+    elf_open_file(path, &ef);
+    size_t shstrndx;
+    cr_assert_eq(elf_getshdrstrndx(ef.elf, &shstrndx), 0);
+    int found = 0;
+    for (Elf_Scn *scn = NULL; !found && (scn = elf_nextscn(ef.elf, scn)) != NULL;) {
+        GElf_Shdr sh;
+        const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(ef.elf, shstrndx, sh.sh_name) : NULL;
+        if (n && strcmp(n, name) == 0 && sh.sh_type != SHT_NOBITS) {
+            *offset = sh.sh_offset;
+            *size = sh.sh_size;
+            found = 1;
+        }
+    }
+    elf_close_file(&ef);
+    return found;
+}
+
 int file_load_containing(const char *path, uint64_t vaddr, uint64_t *seg_vaddr, uint64_t *seg_memsz)
 {
     struct elf_file ef;

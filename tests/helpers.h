@@ -99,6 +99,8 @@ int file_symbol_value(const char *path, const char *name, int dynamic, uint64_t 
 char *file_undefined_dynsyms(const char *path);
 /* 1 when the object has a program header of the given type, and its vaddr/memsz then. */
 int file_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz);
+/* 1 when the object has a section of that name with bytes in the file: its offset and size. */
+int file_section(const char *path, const char *name, uint64_t *offset, uint64_t *size);
 /* The PT_LOAD that contains vaddr: 1 and its vaddr/memsz, or 0 when none does. */
 int file_load_containing(const char *path, uint64_t vaddr, uint64_t *seg_vaddr, uint64_t *seg_memsz);
 /* The largest p_align of the PT_LOAD segments (0 when there are none). */

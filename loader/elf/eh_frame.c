@@ -24,8 +24,11 @@
  * Everything read is bounds-checked: the ELF and program headers are read from the mapped first
  * segment (the loader keeps no copy of them), PT_GNU_EH_FRAME must lie in a readable segment, the
  * eh_frame_ptr encoding must be one of absptr/udata4/sdata4/udata8/sdata8 applied absolutely,
- * pc-relative or data-relative (relative to .eh_frame_hdr), and .eh_frame must be a chain of
- * records inside one readable segment ending with a zero terminator (libgcc reads up to it). An
+ * pc-relative or data-relative (relative to .eh_frame_hdr), and .eh_frame must hold what libgcc
+ * reads of it when anything in the process throws: a chain of records inside one readable
+ * segment ending with a zero terminator, each FDE's CIE pointer leading to a CIE met before it,
+ * each CIE's augmentation inside its record with an FDE encoding libgcc can read, and each FDE
+ * long enough for its pc_begin and pc_range (see "what libgcc reads" below). An
  * image whose tables fail any check is not registered (a trace line names the reason); the open
  * goes on, as ld.so ignores PT_GNU_EH_FRAME.
  *
@@ -45,7 +48,6 @@
 #define DW_EH_PE_datarel 0x30
 #define DW_EH_PE_omit    0xff
 
-#define EH_MAX_RECORDS   (1u << 22)      /* a bound on the walk of .eh_frame */
 #define EH_PREFETCH      (16u << 10)     /* and asks the CPU for the bytes 16 KiB ahead: 10% off a
                                             libLLVM open (16-64 KiB measured alike, none 10% slower) */
 #define EH_AHEAD         (256u << 10)    /* the walk maps 256 KiB ahead at a time (its length is
@@ -154,10 +156,217 @@ static bool decode_ptr(const struct image *im, uint8_t enc, uint64_t vaddr, uint
     }
 }
 
-/* .eh_frame at vaddr is a chain of records inside one readable segment, ending with a zero
- * length word (where libgcc's walk stops). The segment is found once; each record is then
- * checked against its end (a large library has tens of thousands of records). */
-static bool eh_frame_ok(const struct image *im, uint64_t vaddr)
+/* ---- .eh_frame: what libgcc reads of it without running the object's code ----
+ *
+ * When any code of the process throws (or calls backtrace()), libgcc's _Unwind_Find_FDE sorts
+ * every registered table it has not seen yet (init_object -> classify_object_over_fdes,
+ * add_fdes), whatever object the thrown-from code is in. It walks the records up to the zero
+ * terminator; for each FDE it follows the CIE pointer, parses that CIE's augmentation for the
+ * FDE pointer encoding ('R', skipping 'P', 'L', 'B'), and reads the FDE's pc_begin and pc_range
+ * in that encoding. An encoding libgcc does not know makes it abort(); a CIE pointer or a length
+ * that leads out of the table makes it read wild memory. So every one of those reads is checked
+ * here, before the table is handed over. (The call-frame instructions themselves are read only
+ * when a frame of this object is being unwound, i.e. when its code is on the stack.) */
+
+#define DW_EH_PE_uleb128 0x01
+#define DW_EH_PE_udata2  0x02
+#define DW_EH_PE_sleb128 0x09
+#define DW_EH_PE_sdata2  0x0a
+#define DW_EH_PE_indirect 0x80
+
+struct cie {                            /* a CIE seen in the walk */
+    uint64_t off;                       /* its record's offset from the start of .eh_frame */
+    uint64_t min_fde;                   /* the least length of its FDEs: CIE pointer, pc_begin and
+                                           pc_range in its FDE encoding (4 for DW_EH_PE_omit) */
+};
+
+struct eh_walk {
+    const uint8_t *first;               /* .eh_frame */
+    struct cie *cies;                   /* in the order met: increasing offsets */
+    size_t ncies, cap;
+    struct cie last;                    /* the CIE the previous FDE used (off UINT64_MAX: none) */
+};
+
+/* Skip one LEB128 number in [*q, end). */
+static bool skip_leb(const uint8_t **q, const uint8_t *end)
+{
+    for (const uint8_t *p = *q; p < end; p++)
+        if (!(*p & 0x80)) {
+            *q = p + 1;
+            return true;
+        }
+    return false;
+}
+
+/* Bytes of a value in encoding enc, as libgcc's size_of_encoded_value: 0 where it would abort. */
+static unsigned encoded_size(uint8_t enc)
+{
+    switch (enc & 0x07) {
+    case DW_EH_PE_absptr: return 8;
+    case DW_EH_PE_udata2: return 2;
+    case DW_EH_PE_udata4: return 4;
+    case DW_EH_PE_udata8: return 8;
+    default:              return 0;
+    }
+}
+
+/* An FDE pointer encoding libgcc reads without aborting or dereferencing: a fixed-size value,
+ * absolute or pc-, text- or data-relative (libgcc's base_from_object knows no other; aligned is
+ * refused too), never indirect. DW_EH_PE_omit is fine: libgcc then ignores the whole table. */
+static bool fde_encoding_ok(uint8_t enc)
+{
+    if (enc == DW_EH_PE_omit)
+        return true;
+    uint8_t app = enc & 0x70, fmt = enc & 0x0f;
+    return !(enc & DW_EH_PE_indirect) && app <= DW_EH_PE_datarel &&
+           (fmt == DW_EH_PE_absptr || fmt == DW_EH_PE_udata2 || fmt == DW_EH_PE_udata4 ||
+            fmt == DW_EH_PE_udata8 || fmt == DW_EH_PE_sdata2 || fmt == DW_EH_PE_sdata4 ||
+            fmt == DW_EH_PE_sdata8);
+}
+
+/* The personality pointer ('P'): encoding byte, then the value, skipped as libgcc skips it (it
+ * masks off DW_EH_PE_indirect and never dereferences it here). */
+static bool skip_personality(const uint8_t **q, const uint8_t *end)
+{
+    if (*q >= end)
+        return false;
+    uint8_t enc = **q & 0x7f;
+    (*q)++;
+    if ((enc & 0x70) == 0x50)           /* DW_EH_PE_aligned: not emitted by any linker; refused */
+        return false;
+    switch (enc & 0x0f) {
+    case DW_EH_PE_uleb128:
+    case DW_EH_PE_sleb128:
+        return skip_leb(q, end);
+    case DW_EH_PE_absptr: case DW_EH_PE_udata2: case DW_EH_PE_udata4: case DW_EH_PE_udata8:
+    case DW_EH_PE_sdata2: case DW_EH_PE_sdata4: case DW_EH_PE_sdata8:
+        if ((uint64_t)(end - *q) < encoded_size(enc))
+            return false;
+        *q += encoded_size(enc);
+        return true;
+    default:                            /* libgcc would abort() */
+        return false;
+    }
+}
+
+/* The CIE body [q, end) (after its id word): the FDE encoding libgcc's get_cie_encoding finds. */
+static const char *parse_cie(const uint8_t *q, const uint8_t *end, uint8_t *fde_enc)
+{
+    if (q >= end)
+        return "a CIE has no version";
+    uint8_t version = *q++;
+    const uint8_t *aug = q, *nul = memchr(q, 0, (size_t)(end - q));
+    if (!nul)
+        return "a CIE's augmentation string runs past its record";
+    q = nul + 1;
+    *fde_enc = DW_EH_PE_absptr;
+    if (version >= 4) {
+        if (end - q < 2)
+            return "a CIE's address size runs past its record";
+        if (q[0] != 8 || q[1] != 0) {
+            *fde_enc = DW_EH_PE_omit;   /* libgcc gives up on the table: harmless */
+            return NULL;
+        }
+        q += 2;
+    }
+    if (aug[0] != 'z')
+        return NULL;
+    /* code alignment, data alignment, return address column (a byte in version 1), length */
+    if (!skip_leb(&q, end) || !skip_leb(&q, end) || (version == 1 ? q++ >= end : !skip_leb(&q, end)) ||
+        !skip_leb(&q, end))
+        return "a CIE's header runs past its record";
+    for (const uint8_t *a = aug + 1;; a++) {
+        if (*a == 'R') {
+            if (q >= end)
+                return "a CIE's FDE encoding runs past its record";
+            *fde_enc = *q;
+            return fde_encoding_ok(*q) ? NULL : "a CIE gives an FDE encoding the unwinder does not read";
+        }
+        if (*a == 'P' && !skip_personality(&q, end))
+            return "a CIE's personality pointer is malformed or runs past its record";
+        if ((*a == 'L' || *a == 'B') && q++ >= end)
+            return "a CIE's augmentation data runs past its record";
+        if (*a != 'P' && *a != 'L' && *a != 'B')
+            return NULL;                /* end of the string, or a letter libgcc stops at */
+    }
+}
+
+static const char *add_cie(struct eh_walk *w, uint64_t off, const uint8_t *body, const uint8_t *end)
+{
+    uint8_t enc;
+    const char *bad = parse_cie(body, end, &enc);
+    if (bad)
+        return bad;
+    if (w->ncies == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 8;
+        struct cie *g = realloc(w->cies, cap * sizeof *g);
+        if (!g)
+            return "out of memory";
+        w->cies = g;
+        w->cap = cap;
+    }
+    uint64_t min = enc == DW_EH_PE_omit ? 4 : 4 + 2 * (uint64_t)encoded_size(enc);
+    w->cies[w->ncies++] = (struct cie){ off, min };
+    return NULL;
+}
+
+/* The CIE at offset off, met before: a binary search (the walk keeps the last one used, which
+ * consecutive FDEs nearly always share). */
+static const struct cie *cie_at(const struct eh_walk *w, uint64_t off)
+{
+    size_t lo = 0, hi = w->ncies;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->cies[mid].off == off)
+            return &w->cies[mid];
+        if (w->cies[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* One FDE of len bytes (after its length word) at offset off: its CIE pointer leads to a CIE,
+ * and it has room for pc_begin and pc_range in that CIE's encoding. */
+static inline const char *check_fde(struct eh_walk *w, uint64_t off, uint32_t id, uint64_t len)
+{
+    if (id > off + 4)
+        return "an FDE's CIE pointer leads before .eh_frame";
+    uint64_t cie = off + 4 - id;
+    if (cie != w->last.off) {
+        const struct cie *c = cie_at(w, cie);
+        if (!c)
+            return "an FDE's CIE pointer does not lead to a CIE";
+        w->last = *c;
+    }
+    return len < w->last.min_fde ? "an FDE is too short for its pc_begin and pc_range" : NULL;
+}
+
+/* One record at p (left bytes to the segment's end); *size its whole size, 0 for the terminator. */
+static inline const char *check_record(struct eh_walk *w, const uint8_t *p, uint64_t left, uint64_t *size)
+{
+    uint32_t len, id;
+    if (left < 4)
+        return ".eh_frame runs off its segment without a terminator";
+    memcpy(&len, p, 4);
+    *size = 0;
+    if (len == 0)
+        return NULL;
+    if (len == 0xffffffffu)             /* libgcc's walk would add 4 GiB to its pointer */
+        return "a record has a 64-bit length, which the unwinder cannot walk";
+    if (len < 4 || len > left - 4)
+        return "a record's length runs past its segment";
+    memcpy(&id, p + 4, 4);
+    *size = 4 + (uint64_t)len;
+    uint64_t off = (uint64_t)(p - w->first);
+    return id == 0 ? add_cie(w, off, p + 8, p + 4 + len) : check_fde(w, off, id, len);
+}
+
+/* .eh_frame at vaddr: records inside one readable segment, ending with a zero length word (where
+ * libgcc's walk stops), each checked as libgcc will read it (above). The walk is memory-bound:
+ * the pages are mapped ahead (EH_AHEAD) and the lines asked for ahead (EH_PREFETCH). NULL: good. */
+static const char *eh_frame_bad(const struct image *im, uint64_t vaddr)
 {
     uint64_t end = 0;
     for (size_t i = 0; i < im->nsegs; i++) {
@@ -166,34 +375,25 @@ static bool eh_frame_ok(const struct image *im, uint64_t vaddr)
             end = sg->vaddr + sg->filesz;
     }
     if (!end || im->file_view)              /* only mapped images are registered */
-        return false;
-    const uint8_t *first = image_addr(im, vaddr), *p = first, *stop = image_addr(im, end);
-    for (uint32_t n = 0; n < EH_MAX_RECORDS && p < stop;) {
+        return ".eh_frame lies outside its readable segments";
+    struct eh_walk w = { .first = image_addr(im, vaddr), .last = { UINT64_MAX, 0 } };
+    const uint8_t *p = w.first, *stop = image_addr(im, end);
+    const char *bad = NULL;
+    while (p < stop) {                      /* each record is at least 8 bytes: the walk ends */
         const uint8_t *chunk = stop - p > EH_AHEAD ? p + EH_AHEAD : stop;
-        vm_prefetch(im, vaddr + (uint64_t)(p - first), (uint64_t)(chunk - p));
-        for (; p < chunk && n < EH_MAX_RECORDS; n++) {
-            uint32_t len32;
-            uint64_t left = (uint64_t)(stop - p), len, hdr = 4;
-            if (left < 4)
-                return false;
-            if (left > EH_PREFETCH)         /* the walk is memory-bound: ask for the lines ahead */
-                __builtin_prefetch(p + EH_PREFETCH);
-            memcpy(&len32, p, 4);
-            if (len32 == 0)
-                return true;
-            len = len32;
-            if (len32 == 0xffffffffu) {
-                if (left < 12)
-                    return false;
-                memcpy(&len, p + 4, 8);
-                hdr = 12;
-            }
-            if (len < 4 || len > left - hdr)
-                return false;
-            p += hdr + len;
+        vm_prefetch(im, vaddr + (uint64_t)(p - w.first), (uint64_t)(chunk - p));
+        while (p < chunk) {
+            uint64_t size;
+            __builtin_prefetch((const void *)((uintptr_t)p + EH_PREFETCH));    /* never faults */
+            if ((bad = check_record(&w, p, (uint64_t)(stop - p), &size)) != NULL || size == 0)
+                goto done;
+            p += size;
         }
     }
-    return false;
+    bad = ".eh_frame runs off its segment without a terminator";
+done:
+    free(w.cies);
+    return bad;
 }
 
 /* Memory address of im's .eh_frame, or NULL (with a reason in *why when there is one). */
@@ -219,8 +419,9 @@ static const void *eh_frame_of(const struct image *im, const char **why)
         *why = "its eh_frame_ptr has an unsupported encoding or lies outside the object";
         return NULL;
     }
-    if (!eh_frame_ok(im, ptr)) {
-        *why = ".eh_frame is not a terminated chain of records inside one readable segment";
+    const char *bad = eh_frame_bad(im, ptr);
+    if (bad) {
+        *why = bad;
         return NULL;
     }
     uint32_t first;
