@@ -142,10 +142,12 @@ demo: $(DEMO_STAMP) all $(EX)/greeter.so $(EX)/wordcount.so $(EX)/host
 	@printf '\n== 5. Calling into it: digits(1234567) uses snprintf from the C library ==\n'
 	$(BUILD)/plugin call $(EX)/wordcount.so digits 1234567
 
-# Fixtures and tests: mk/tests.mk, Mach-O fixtures: mk/macho.mk (the demo is above).
+# Fixtures and tests: mk/tests.mk, Mach-O fixtures: mk/macho.mk, the malformed corpus:
+# mk/malformed.mk (the demo is above).
 # Benchmarks and the fuzz target: mk/extra.mk.
 include mk/tests.mk
 include mk/macho.mk
+include mk/malformed.mk
 include mk/tls.mk
 include mk/cxx.mk
 include mk/libm.mk

@@ -32,6 +32,7 @@ TEST_PKGS=(
   libsqlite3-0 libssl3           # real libraries opened by tests/elf/test_reallibs.c
   golang-go                      # the Go c-shared fixture (static TLS pool, mk/tls.mk)
   libgomp1                       # libgomp.so.1, initial-exec TLS (static TLS pool; comes with gcc)
+  python3                        # tests/malformed/gen_malformed.py (the malformed corpus)
 )
 CROSS_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binfmt
             libelf-dev:arm64 zlib1g-dev:arm64

@@ -296,7 +296,7 @@ PLUGIN_API plugin *plugin_open_memory(const void *image, size_t size, const char
     if (!name || !name[0])
         name = "(memory image)";
     if (!image || !size) {
-        diag_fail(&d, PLUGIN_ERR_FORMAT, name, "empty memory image");
+        diag_fail(&d, PLUGIN_ERR_FORMAT, name, "empty memory image: too short to be an object file (0 bytes)");
         return finish(NULL, &mine, err);
     }
     source_open_memory(&s, image, size, name);

@@ -5,9 +5,10 @@
  * read once (or, when the program headers lie further, one read up to their end), never a
  * mapping of the whole file; a memory image is read in place. This file
  * decides whether the object is something we will load, in the order a reader would check:
- * identification (magic, class, byte order, version), then the header (type, machine, program
- * header table), then every program header (ranges inside the file, alignment, flags), then the
- * relations between them (PT_LOADs ascending and disjoint, PT_DYNAMIC and PT_GNU_RELRO inside a
+ * identification (magic, class, byte order, version) and the program header table's place,
+ * checked on the raw bytes before libelf sees them (so that a short or odd file is refused in
+ * words that name its defect, not libelf's), then the header (type, machine), then every
+ * program header (ranges inside the file, alignment, flags), then the relations between them (PT_LOADs ascending and disjoint, PT_DYNAMIC and PT_GNU_RELRO inside a
  * PT_LOAD). Nothing is mapped until all of it holds.
  *
  * To describe a file (ELF_DESCRIBE, for plugin info) the same checks run, except the ones that
@@ -38,6 +39,33 @@ static int check_ident(struct source *s, const unsigned char *id, struct diag *d
     return 0;
 }
 
+/* The program header table: a sane count, inside the file. */
+static int check_phdr_table(struct source *s, uint64_t phoff, size_t phnum, struct diag *d)
+{
+    if (phnum == 0 || phnum > 4096)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_phnum %zu out of range (1..4096)", phnum);
+    if (!range_in(phoff, (uint64_t)phnum * sizeof(Elf64_Phdr), s->size))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                         "program headers (e_phoff 0x%llx, %zu entries) extend past the end of the file (size %llu)",
+                         (unsigned long long)phoff, phnum, (unsigned long long)s->size);
+    return 0;
+}
+
+/* What libelf would refuse in words of its own ("invalid ELF file data"), checked first so that
+ * the message names the defect: a file shorter than the ELF header, a bad identification, a
+ * program header table that does not fit the file. (An e_phnum of PN_XNUM, whose real count is
+ * in section header 0, is left to libelf and check_ehdr.) */
+static int check_raw_header(struct source *s, struct diag *d)
+{
+    Elf64_Ehdr eh;
+    if (s->size < sizeof eh)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "too short for an ELF header (%llu bytes, need %zu)",
+                         (unsigned long long)s->size, sizeof eh);
+    if (source_read(s, 0, &eh, sizeof eh, d) || check_ident(s, eh.e_ident, d))
+        return -1;
+    return eh.e_phnum == PN_XNUM ? 0 : check_phdr_table(s, eh.e_phoff, eh.e_phnum, d);
+}
+
 static int check_ehdr(struct source *s, const Elf64_Ehdr *eh, size_t phnum, bool load, struct diag *d)
 {
     const struct arch *me = arch_native();
@@ -58,16 +86,10 @@ static int check_ehdr(struct source *s, const Elf64_Ehdr *eh, size_t phnum, bool
     if (eh->e_phentsize != sizeof(Elf64_Phdr))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_phentsize %u is not %zu",
                          eh->e_phentsize, sizeof(Elf64_Phdr));
-    if (phnum == 0 || phnum > 4096)
-        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_phnum %zu out of range (1..4096)", phnum);
     if (eh->e_phoff % 8)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "e_phoff 0x%llx is not 8-byte aligned",
                          (unsigned long long)eh->e_phoff);
-    if (!range_in(eh->e_phoff, (uint64_t)phnum * sizeof(Elf64_Phdr), s->size))
-        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
-                         "program headers (e_phoff 0x%llx, %zu entries) extend past the end of the file (size %llu)",
-                         (unsigned long long)eh->e_phoff, phnum, (unsigned long long)s->size);
-    return 0;
+    return check_phdr_table(s, eh->e_phoff, phnum, d);
 }
 
 /* One PT_LOAD: inside the file, sizes consistent, alignment usable on this kernel, not W+X. */
@@ -79,11 +101,15 @@ static int check_load(struct source *s, const Elf64_Phdr *ph, size_t i, bool loa
                          "segment %zu (offset 0x%llx, filesz 0x%llx) extends past the end of the file (size %llu)",
                          i, (unsigned long long)ph->p_offset, (unsigned long long)ph->p_filesz,
                          (unsigned long long)s->size);
-    if (ph->p_filesz > ph->p_memsz || !add_ok(ph->p_vaddr, ph->p_memsz, &end) || end > (1ULL << 47))
+    if (ph->p_filesz > ph->p_memsz)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "segment %zu: p_filesz 0x%llx is larger than p_memsz 0x%llx",
+                         i, (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
+    bool wraps = !add_ok(ph->p_vaddr, ph->p_memsz, &end);
+    if (wraps || end > (1ULL << 47))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
-                         "segment %zu has bad sizes (vaddr 0x%llx, filesz 0x%llx, memsz 0x%llx)", i,
-                         (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_filesz,
-                         (unsigned long long)ph->p_memsz);
+                         "segment %zu: p_vaddr 0x%llx + p_memsz 0x%llx %s", i, (unsigned long long)ph->p_vaddr,
+                         (unsigned long long)ph->p_memsz,
+                         wraps ? "overflows" : "ends above 2^47 (no user address is that high)");
     if (ph->p_align & (ph->p_align - 1))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "segment %zu: p_align 0x%llx is not a power of two",
                          i, (unsigned long long)ph->p_align);
@@ -154,16 +180,34 @@ static int check_relro(struct image *im, struct source *s, const Elf64_Phdr *ph,
                      (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz);
 }
 
-/* PT_TLS: its initial contents lie in a PT_LOAD; its alignment is a power of two. */
+/* PT_TLS: its initial contents lie in a PT_LOAD; its size is at most 1 GiB, its alignment a
+ * power of two of at most a page (what a thread's block is made with). One message per defect. */
+static int tls_defect(struct image *im, struct source *s, const Elf64_Phdr *ph, struct diag *d)
+{
+    const char *f = s->name;
+    if (ph->p_filesz > ph->p_memsz)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, f, "PT_TLS filesz 0x%llx is larger than its memsz 0x%llx",
+                         (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
+    if (ph->p_memsz > (1ULL << 30))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, f, "PT_TLS memsz 0x%llx is larger than the limit of 1 GiB",
+                         (unsigned long long)ph->p_memsz);
+    if (ph->p_align & (ph->p_align - 1))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, f, "PT_TLS alignment 0x%llx is not a power of two",
+                         (unsigned long long)ph->p_align);
+    if (ph->p_align > 4096)
+        return diag_fail(d, PLUGIN_ERR_FORMAT, f, "PT_TLS alignment 0x%llx is larger than the limit of 4096",
+                         (unsigned long long)ph->p_align);
+    if (ph->p_filesz && !image_range_ok(im, ph->p_vaddr, ph->p_filesz, RANGE_MAPPED))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, f, "PT_TLS initial image (vaddr 0x%llx, filesz 0x%llx) is not inside a PT_LOAD",
+                         (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_filesz);
+    return 0;
+}
+
 static int check_tls(struct image *im, struct source *s, const Elf64_Phdr *ph, struct diag *d)
 {
     struct elf_object *o = elf_of(im);
-    if (ph->p_filesz > ph->p_memsz || ph->p_memsz > (1ULL << 30) || (ph->p_align & (ph->p_align - 1)) ||
-        ph->p_align > 4096 || (ph->p_filesz && !image_range_ok(im, ph->p_vaddr, ph->p_filesz, RANGE_MAPPED)))
-        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
-                         "PT_TLS (vaddr 0x%llx, filesz 0x%llx, memsz 0x%llx, align 0x%llx) is malformed",
-                         (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_filesz,
-                         (unsigned long long)ph->p_memsz, (unsigned long long)ph->p_align);
+    if (tls_defect(im, s, ph, d))
+        return -1;
     o->tls.vaddr = ph->p_vaddr;
     o->tls.filesz = ph->p_filesz;
     o->tls.memsz = ph->p_memsz;
@@ -224,12 +268,7 @@ static int with_libelf(struct image *im, struct source *s, Elf *e, bool load, st
 {
     if (elf_kind(e) != ELF_K_ELF)
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "not an ELF file");
-    size_t idlen = 0;
-    const char *id = elf_getident(e, &idlen);
-    if (!id || idlen < EI_NIDENT)
-        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "truncated ELF identification");
-    if (check_ident(s, (const unsigned char *)id, d))
-        return -1;
+    /* The identification was checked on the raw bytes (check_raw_header). */
     Elf64_Ehdr *eh = elf64_getehdr(e);
     size_t phnum = 0;
     if (!eh)
@@ -315,6 +354,8 @@ int elf_read_headers(struct image *im, struct source *s, enum elf_purpose why, s
     const uint8_t *bytes;
     size_t n;
     uint8_t *owned;
+    if (check_raw_header(s, d))
+        return -1;
     if (header_bytes(s, &bytes, &n, &owned, d)) {
         free(owned);
         return -1;

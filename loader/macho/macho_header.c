@@ -5,8 +5,8 @@
  *
  * In dyld3's order, each stage trusting only what the previous one checked:
  *   1. the slices: a universal ("fat") file is a big-endian table of slices, one per CPU, each
- *      inside the file; loading picks this CPU's (arm64e, pointer authentication, is refused by
- *      name), describing reads them all;
+ *      inside the file and none overlapping another; loading picks this CPU's (arm64e, pointer
+ *      authentication, is refused by name), describing reads them all;
  *   2. the mach_header_64: magic, size of the commands; for loading also the CPU and the file
  *      type (MH_DYLIB or MH_BUNDLE); described, a 32-bit or big-endian slice is only named;
  *   3. every load command: its size inside the command area, the minimum size of its kind,
@@ -73,14 +73,19 @@ static uint32_t native_cputype(void)
     return arch_native()->macho_cputype;
 }
 
+/* A thin Mach-O magic alone is enough (a file cut short after it is a Mach-O file to refuse in
+ * Mach-O words); a universal one needs its count too. */
 bool macho_sniff(struct source *s)
 {
     uint8_t b[8];
-    if (s->size < 8 || source_read(s, 0, b, 8, &(struct diag){ 0 }))
+    if (s->size < 4 || source_read(s, 0, b, 4, &(struct diag){ 0 }))
         return false;
-    uint32_t be = rd32(b, true), le = rd32(b, false);
+    uint32_t le = rd32(b, false);
     if (le == MH_MAGIC_64_LE || le == MH_CIGAM_64_LE || le == 0xfeedfaceu)
         return true;
+    if (s->size < 8 || source_read(s, 0, b, 8, &(struct diag){ 0 }))
+        return false;
+    uint32_t be = rd32(b, true);
     /* A Java class file starts with 0xcafebabe too; its next word (versions) is large. */
     return (be == FAT_MAGIC_BE || be == FAT_MAGIC_64_BE) && rd32(b + 4, true) <= MAX_FAT_SLICES;
 }
@@ -99,6 +104,12 @@ static int fat_entries(struct macho_slices *f, const uint8_t *table, uint32_t n,
             return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
                              "slice %u (offset 0x%llx, size 0x%llx) is not inside the file (size %llu)", i,
                              (unsigned long long)sl->off, (unsigned long long)sl->size, (unsigned long long)s->size);
+        for (uint32_t k = 0; k < i; k++)        /* disjoint: each slice's bytes are its own */
+            if (sl->off < f->v[k].off + f->v[k].size && f->v[k].off < sl->off + sl->size)
+                return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
+                                 "slices %u and %u overlap (offsets 0x%llx and 0x%llx, sizes 0x%llx and 0x%llx)", k,
+                                 i, (unsigned long long)f->v[k].off, (unsigned long long)sl->off,
+                                 (unsigned long long)f->v[k].size, (unsigned long long)sl->size);
     }
     return 0;
 }
@@ -106,15 +117,18 @@ static int fat_entries(struct macho_slices *f, const uint8_t *table, uint32_t n,
 /* Stage 1: the universal header's table, or the whole file as one slice. */
 int macho_read_slices(struct macho_slices *f, struct source *s, struct diag *d)
 {
-    uint8_t h[8], table[MAX_FAT_SLICES * 32];
+    uint8_t h[8] = { 0 }, table[MAX_FAT_SLICES * 32];
     memset(f, 0, sizeof *f);
-    if (source_read(s, 0, h, 8, d))
+    if (source_read(s, 0, h, s->size < 8 ? (size_t)s->size : 8, d))   /* a thin file may be shorter */
         return -1;
     uint32_t magic = rd32(h, true), n = rd32(h + 4, true);
     bool fat = magic == FAT_MAGIC_BE || magic == FAT_MAGIC_64_BE;
     size_t esz = magic == FAT_MAGIC_64_BE ? 32 : 20;
     if (fat && (n == 0 || n > MAX_FAT_SLICES))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "universal header counts %u slices", n);
+    if (fat && !range_in(8, n * esz, s->size))
+        return diag_fail(d, PLUGIN_ERR_FORMAT, s->name, "universal header of %u slices is truncated (file size %llu)",
+                         n, (unsigned long long)s->size);
     if (fat && source_read(s, 8, table, n * esz, d))
         return -1;
     if (!(f->v = calloc(fat ? n : 1, sizeof *f->v)))
