@@ -103,7 +103,7 @@ enum {
 struct fixture {
     const char *name;           /* under FIXTURE_DIR */
     const char *fn;             /* an exported function, for plugin_addr_info */
-    check_fn *check;            /* NULL: ok; else why not */
+    check_fn *check;            /* NULL when the handle answers as it should, else why not */
     unsigned flags;
     char *image;                /* the file's bytes */
     size_t size;
@@ -145,7 +145,7 @@ static const char *check_small(plugin *p, const struct fixture *f)
     if (!strcmp(f->name, "relr.so"))
         return sym(p, "relr_check") && CALL(int, p, "relr_check") == 0 ? NULL : "relr_check() != 0";
     if (!strcmp(f->name, "libc_user.so"))
-        return sym(p, "length_of") && CALL(size_t, p, "length_of", "four") == 4 ? NULL : "length_of";
+        return sym(p, "length_of") && CALL(size_t, p, "length_of", (const char *)"four") == 4 ? NULL : "length_of";
     if (!strcmp(f->name, "relro.so"))
         return sym(p, "relro_call") && CALL(int, p, "relro_call", 1) == 2 ? NULL : "relro_call(1) != 2";
     if (!strcmp(f->name, "weak.so"))
