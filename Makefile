@@ -4,6 +4,8 @@
 #   make demo            load the example plugins and call into them
 #   make test            every Criterion suite (fixtures are built from fixtures/*.c)
 #   make SANITIZE=address,undefined test    the same, sanitized (separate build directory)
+#   make SANITIZE=thread test-stress        16 threads opening, looking up, calling, under
+#                        ThreadSanitizer (build/tsan; about 20 s; tests/stress.c)
 #   make ARCH=aarch64 [test]    cross-build everything into build/aarch64 (and run it under qemu)
 #   make check-layout    the include graph between loader/core, elf, macho, tools (no cycle)
 #   make install PREFIX=/usr/local DESTDIR=  header, libraries, CLI, pkg-config file
@@ -15,6 +17,7 @@
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SANITIZE ?=
+comma    := ,
 
 HOST_ARCH := $(shell uname -m)
 ARCH      ?= $(HOST_ARCH)
@@ -37,6 +40,11 @@ SANFLAGS :=
 else ifeq ($(SANITIZE),)
 BUILD    ?= build
 SANFLAGS :=
+else ifneq ($(filter thread,$(subst $(comma), ,$(SANITIZE))),)
+# ThreadSanitizer cannot be combined with AddressSanitizer: its own directory, so that
+# SANITIZE=address,undefined and SANITIZE=thread builds never mix objects.
+BUILD    ?= build/tsan
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 else
 BUILD    ?= build/san
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -154,3 +162,4 @@ include mk/libm.mk
 include mk/extra.mk
 include mk/compat.mk
 include mk/ldso.mk
+include mk/stress.mk

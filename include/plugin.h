@@ -55,6 +55,23 @@
  *    macro and the bytes needed. A module whose initial image (.tdata) is not all zero is
  *    refused even then (libGLdispatch, libglapi): new threads get the pool zero-filled from the
  *    executable's template, and threads that already run cannot be reached.
+ *  - Sandboxed hosts (a seccomp filter that denies open/stat/readlink/execve, Landlock, a chroot
+ *    without /proc): plugin_open_memory needs no file system. What the loader reads at its first
+ *    use is in memory (the process's objects through dl_iterate_phdr, CPU features through
+ *    CPUID / getauxval); what it would read from files it does without when denied: the
+ *    identity (stat) of the process's objects, /etc/ld.so.cache, the glibc-hwcaps directories,
+ *    /proc/self/exe ($ORIGIN of the executable, @executable_path, and plugin_addr_info's name for
+ *    the main program, then "the main program"). What a jailed host must provide: every
+ *    dependency of a memory image already in the process (matched by soname or file name:
+ *    libc.so.6, ...), or the symbols it needs through the resolve callback (a -nostdlib plugin).
+ *    Initializers, thread-locals and lookups need nothing more. A load that needs a file fails
+ *    cleanly: plugin_open of a path with PLUGIN_ERR_IO ("PATH: cannot open: Operation not
+ *    permitted"); a dependency that is not in the process with PLUGIN_ERR_DEPENDENCY, the message
+ *    naming the first candidate that could not be looked at ("...: PATH: Operation not
+ *    permitted"), as it does outside a jail for a candidate that cannot be read (EACCES, ELOOP).
+ *    A host that jails itself before its first call into the loader leaves the process's objects
+ *    known by name only (no file identity): a later open, if the jail allows it, of one of them
+ *    under another path is not recognized as that object.
  *  - Errors: every function takes an optional plugin_error (may be NULL). On failure it receives
  *    a code and one line naming the file, the cause and the offending value; on success
  *    err->code is PLUGIN_OK and err->message is empty.

@@ -295,3 +295,11 @@ endif
 
 # interpose.so calls its own abs() through the PLT (libc's must win): no builtin folding it away.
 $(FIX)/interpose.so: FIXTURE_CFLAGS := -fno-builtin
+
+# ---- a host in a seccomp jail (issue 11): tests/jail_host.c, run by tests/core/test_jail.c ----
+# Built like the other hosts, sanitized with the suite (the sanitizers read what they need at
+# startup, before the jail).
+$(BUILD)/tests/jail_host: tests/jail_host.c $(BUILD)/libplugin.a | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a $(ELF_LIBS)
+$(TEST_BIN): | $(BUILD)/tests/jail_host

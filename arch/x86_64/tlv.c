@@ -18,9 +18,16 @@
  * the getter uses FXSAVE (512 bytes). Set once by arch_tlv_init, before any getter runs. */
 __attribute__((visibility("hidden"))) unsigned long plugin_tlv_xsave_size;
 
+/* Called with the load lock held, each time a module with thread-locals is registered; only the
+ * first call writes: later ones would store into plugin_tlv_xsave_size while getters of
+ * earlier modules read it in other threads (the same value, but a data race all the same). */
 void arch_tlv_init(void)
 {
+    static int done;
     unsigned a, b, c, d;
+    if (done)
+        return;
+    done = 1;
     if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && __get_cpuid_count(0xd, 0, &a, &b, &c, &d))
         plugin_tlv_xsave_size = b;
 }

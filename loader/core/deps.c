@@ -63,10 +63,31 @@ static struct image *new_image_id(struct load *ld, dev_t dev, ino_t ino)
     return NULL;
 }
 
+void deps_search_begin(struct load *ld)
+{
+    ld->denied[0] = '\0';
+}
+
+const char *deps_denied_note(struct load *ld, char *buf, size_t size)
+{
+    if (!ld->denied[0])
+        return "";
+    snprintf(buf, size, ": %s", ld->denied);
+    return buf;
+}
+
+/* A candidate that could not be looked at (EPERM from a seccomp filter, EACCES on a directory on
+ * the way, ELOOP, ...) is not one that is absent: the search goes on, as ld.so's does, but the
+ * first such candidate is kept for the message if nothing is found. */
 int deps_try_path(struct load *ld, const char *path, const char *via, struct image **out)
 {
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT && errno != ENOTDIR && !ld->denied[0])
+            snprintf(ld->denied, sizeof ld->denied, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode))
         return 0;
     struct image *im = new_image_id(ld, st.st_dev, st.st_ino);
     if (!im)

@@ -206,6 +206,8 @@ struct load {
     struct image **scope;   /* the root's dependency tree, breadth-first (local scope) */
     size_t nscope;
     bool static_host;       /* no C library in the process: libc & co. come from the host */
+    char denied[256];       /* the dependency being searched: its first candidate that could not
+                             * be looked at ("PATH: Operation not permitted"), or "" */
 };
 
 int load_add_image(struct load *ld, struct image *im);
@@ -222,6 +224,10 @@ int deps_tree(struct image *root, struct image ***out, size_t *nout, struct diag
 /* deps.c: try one candidate file for a dependency. 1: *out is the object; 0: not there (or for
  * another CPU); -1: error. */
 int deps_try_path(struct load *ld, const char *path, const char *via, struct image **out);
+/* deps.c: the search for one dependency begins (forget the last one's denied candidate), and
+ * what its "not found" message adds: "" or ": PATH: <why it could not be looked at>". */
+void deps_search_begin(struct load *ld);
+const char *deps_denied_note(struct load *ld, char *buf, size_t size);
 /* deps.c: an image of this open or of the process whose soname or file name is name, or NULL. */
 struct image *deps_find_loaded(struct load *ld, const char *name);
 /* deps.c: in a -static host, these names (the C runtime) are part of the executable. */

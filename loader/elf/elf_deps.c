@@ -226,7 +226,9 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
                        struct image **out)
 {
     struct image *im = ld->images[idx];
+    char note[300];
     *out = NULL;
+    deps_search_begin(ld);
     if (ld->static_host && deps_is_c_runtime(name)) {
         diag_trace(ld->d, "%s: needs %s: provided by the (static) host", im->path, name);
         return 0;
@@ -235,7 +237,8 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
     if (strchr(name, '/')) {
         int r = deps_try_path(ld, name, "DT_NEEDED path", out);
         return r == 1 ? 0 : r < 0 ? -1
-               : diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found", name);
+               : diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found%s", name,
+                           deps_denied_note(ld, note, sizeof note));
     }
     if ((*out = deps_find_loaded(ld, name))) {
         diag_trace(ld->d, "  %s is already in the process: %s", name, image_name(*out));
@@ -247,8 +250,8 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
     if (r == 0)
         return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
                          "needed library %s not found (searched RPATH, LD_LIBRARY_PATH, search_paths, RUNPATH, "
-                         "the ld.so cache, system directories)",
-                         name);
+                         "the ld.so cache, system directories)%s",
+                         name, deps_denied_note(ld, note, sizeof note));
     return 0;
 }
 

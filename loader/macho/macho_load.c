@@ -201,12 +201,15 @@ int macho_load_deps(struct load *ld, struct image *im)
     for (size_t i = 0; i < m->ndylibs; i++) {
         const struct macho_dylib *dl = &m->dylibs[i];
         bool system = macho_is_system_dylib(dl->name);
+        char note[300];
+        deps_search_begin(ld);
         if (find_dylib(ld, im, dl, &im->needed[i]))
             return -1;
         if (im->needed[i] && im->needed[i]->fmt != &macho_format)
             return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "dependency %s is not a Mach-O object", dl->name);
         if (!im->needed[i] && !system && !dl->weak)
-            return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found", dl->name);
+            return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found%s", dl->name,
+                             deps_denied_note(ld, note, sizeof note));
     }
     return 0;
 }
