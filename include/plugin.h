@@ -139,7 +139,9 @@
  *   STT_GNU_IFUNC definitions are resolved by calling their resolver.
  *   An unresolved weak reference is 0; an unresolved strong one fails with PLUGIN_ERR_UNDEFINED.
  *
- * Dependency search (DT_NEEDED), for a name without '/', in ld.so's order:
+ * Dependency search (DT_NEEDED), for a name without '/', in ld.so's order (under
+ * PLUGIN_CONFINE_DEPS only 4; in a set-user-ID process with the restrictions of "Security
+ * policy", rule 7):
  *   1. an object already in the process, or already loaded by this library, whose soname (or
  *      file name) matches — it is reused, never loaded twice;
  *   2. DT_RPATH, only when the needing object has no DT_RUNPATH: the needing object's, then that
