@@ -88,7 +88,8 @@ $(FIX)/origin/origin_plugin.so: fixtures/origin/plugin.c $(FIX)/origin/libsib.so
 # DT_NEEDED relative path, "sub/librel.so" (linked from inside $(FIX)/secure so that the name
 # the linker records is that relative one; librel.so has no soname). secure_host: the child that
 # the test runs plainly and set-user-ID; its DT_RPATH '$ORIGIN/../fixtures/deps/elsewhere' is
-# the executable's $ORIGIN outside the system directories.
+# the executable's $ORIGIN outside the system directories. Never sanitized, like static_host (a
+# set-user-ID run under the sanitizer runtimes tests them, not us): built from the sources.
 SECURE_FIX := $(FIX)/secure
 FIXTURES   += $(FIX)/origin/origin_late.so $(SECURE_FIX)/relneed.so $(FIX)/execstack.so
 $(FIX)/origin/origin_late.so: fixtures/origin/plugin.c $(FIX)/origin/libsib.so
@@ -100,9 +101,9 @@ $(SECURE_FIX)/sub/librel.so: fixtures/deps/dep.c mk/tests.mk | $(DEPS_STAMP)
 $(SECURE_FIX)/relneed.so: fixtures/deps/user.c $(SECURE_FIX)/sub/librel.so
 	cd $(SECURE_FIX) && $(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -Wl,--no-as-needed \
 	  -DUSER_NAME=relneed_value -DUSER_DEP1=rel_value -o relneed.so $(abspath $<) sub/librel.so
-$(BUILD)/tests/secure_host: tests/secure_host.c $(BUILD)/libplugin.a | $(DEPS_STAMP)
+$(BUILD)/tests/secure_host: tests/secure_host.c $(LIB_SRCS) $(wildcard include/*.h loader/*/*.h arch/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libplugin.a $(ELF_LIBS) \
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB_SRCS) $(ELF_LIBS) \
 	  -Wl,--disable-new-dtags,-rpath,'$$ORIGIN/../fixtures/deps/elsewhere'
 
 # ---- dependency search and symbol versions (issue 5): fixtures/deps/ -> $(FIX)/deps/ ----
