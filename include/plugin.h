@@ -34,8 +34,7 @@
  *  - A failed open leaves nothing behind: no mapping, no file descriptor, no registry entry.
  *    Opening the same file again retries from scratch.
  *  - Every file is untrusted: every offset, size, count and index is checked before use.
- *    Refused outright: writable+executable segments, text relocations (DT_TEXTREL or a relocation
- *    that targets a read-only segment), copy relocations.
+ *    Refused outright: copy relocations, and what "Security policy" below refuses.
  *  - An object linked with -z nodlopen (DF_1_NOOPEN) is refused as glibc's dlopen refuses it:
  *    the object opened, or a dependency this open would have to load, fails with
  *    PLUGIN_ERR_UNSUPPORTED and "<that file>: shared object cannot be dlopen()ed"; one that the
@@ -76,6 +75,49 @@
  *    a code and one line naming the file, the cause and the offending value; on success
  *    err->code is PLUGIN_OK and err->message is empty.
  *
+ * Security policy (one place in the code: loader/core/policy.c, whose top comment lists the same
+ * rules; every check of the loader asks it):
+ *   1. W^X: no mapping is ever writable and executable at once. A segment that asks for both is
+ *      refused (PLUGIN_ERR_UNSUPPORTED), and every mmap and mprotect the loader makes is checked.
+ *   2. Text relocations are refused (PLUGIN_ERR_UNSUPPORTED): DT_TEXTREL / DF_TEXTREL, and any
+ *      relocation or Mach-O fixup whose place is in a segment that is not writable.
+ *   3. An executable stack is refused (PT_GNU_STACK with PF_X; PLUGIN_ERR_UNSUPPORTED): the
+ *      process's stack is never made executable.
+ *   4. RELRO is enforced: PT_GNU_RELRO (whole pages, from its start rounded down to its end
+ *      rounded down, as glibc) and Mach-O SG_READ_ONLY segments become read-only after
+ *      relocation, before any initializer runs; if that fails, the open fails.
+ *   5. flags PLUGIN_TRUSTED_FILES_ONLY: the plugin and every dependency file the open loads must
+ *      be owned by the effective user or root and not be writable by group or others
+ *      (PLUGIN_ERR_POLICY, "<file>: refused by PLUGIN_TRUSTED_FILES_ONLY: ..."). Checked with
+ *      fstat on the descriptor that is then mapped, not on the path: the file checked is the
+ *      file mapped. The directories leading to it are not checked (ld.so checks nothing of the
+ *      kind): a writable directory could point a name at another file, but that file must pass
+ *      the same test. A memory image is the caller's bytes and is not checked; the files of its
+ *      dependencies are.
+ *   6. flags PLUGIN_CONFINE_DEPS: dependencies are searched for only in the options'
+ *      search_paths (not in RPATH, LD_LIBRARY_PATH, RUNPATH, the ld.so cache, the system
+ *      directories; Mach-O @rpath, @loader_path and @executable_path names are tried as usual,
+ *      and must then pass the next test), and every dependency file the open loads must lie
+ *      beneath one of those directories once resolved: the real path of the opened file (the
+ *      kernel's, every symlink and ".." resolved) must be inside the realpath of one of them.
+ *      A DT_NEEDED path or symlink that leads outside is refused (PLUGIN_ERR_POLICY, naming the
+ *      real path), not skipped; a name found nowhere is PLUGIN_ERR_DEPENDENCY. No search_paths:
+ *      no dependency file at all may be loaded. Objects already in the process (libc.so.6, what
+ *      the executable links, what earlier opens loaded) are reused by name as always, wherever
+ *      they came from: nothing new is mapped for them. The plugin itself is not confined.
+ *   7. Secure mode (AT_SECURE: a set-user-ID or set-group-ID process), as glibc 2.36's ld.so:
+ *      LD_LIBRARY_PATH is ignored; in DT_RPATH and DT_RUNPATH, $ORIGIN (or ${ORIGIN}) is used
+ *      only at the start of a path element, alone or followed by '/' (an element with $ORIGIN
+ *      anywhere else is dropped), and in the executable's own RPATH only when the expanded
+ *      element, "." and ".." resolved as text, lies in a system directory (glibc's
+ *      is_trusted_path_normalize; its $ORIGIN can be steered with a hard link); relative path
+ *      elements are dropped (always, here); a relative DT_NEEDED path (containing '/', not
+ *      starting with it) is not opened from the current directory; Mach-O @executable_path
+ *      names are not followed (dyld refuses them in restricted processes). What is dropped is
+ *      not searched, so a dependency only found there is PLUGIN_ERR_DEPENDENCY, as under ld.so.
+ *   These options apply to the objects the call loads: a handle already loaded is returned as
+ *   it is.
+ *
  * Symbol resolution (the undefined symbols of a loaded object), in the order ld.so uses for an
  * RTLD_NOW | RTLD_LOCAL dlopen:
  *   1. the options' resolve callback, if any (it stands where the executable stands);
@@ -114,7 +156,9 @@
  *   STT_GNU_IFUNC definitions are resolved by calling their resolver.
  *   An unresolved weak reference is 0; an unresolved strong one fails with PLUGIN_ERR_UNDEFINED.
  *
- * Dependency search (DT_NEEDED), for a name without '/', in ld.so's order:
+ * Dependency search (DT_NEEDED), for a name without '/', in ld.so's order (under
+ * PLUGIN_CONFINE_DEPS only 4; in a set-user-ID process with the restrictions of "Security
+ * policy", rule 7):
  *   1. an object already in the process, or already loaded by this library, whose soname (or
  *      file name) matches — it is reused, never loaded twice;
  *   2. DT_RPATH, only when the needing object has no DT_RUNPATH: the needing object's, then that
@@ -236,6 +280,7 @@ enum plugin_errc {
     PLUGIN_ERR_UNDEFINED,   /* a symbol the object needs could not be resolved */
     PLUGIN_ERR_NOT_FOUND,   /* plugin_lookup: no such exported symbol */
     PLUGIN_ERR_NOMEM,
+    PLUGIN_ERR_POLICY,      /* refused by a security option (PLUGIN_TRUSTED_FILES_ONLY, PLUGIN_CONFINE_DEPS) */
 };
 
 typedef struct plugin_error {
@@ -254,8 +299,12 @@ typedef struct plugin_error {
  *               to the global scope. This is how a -static host supplies its functions, and how
  *               a host gives plugins what it dlopen'ed itself (RTLD_GLOBAL or not).
  * resolve_ctx   Passed to resolve.
- * flags         PLUGIN_NO_LD_LIBRARY_PATH: do not use LD_LIBRARY_PATH (for sandboxes). Other bits
- *               are reserved and must be 0.
+ * flags         PLUGIN_NO_LD_LIBRARY_PATH: do not use LD_LIBRARY_PATH (for sandboxes).
+ *               PLUGIN_TRUSTED_FILES_ONLY: refuse the plugin and every dependency file this open
+ *               loads that is not owned by the effective user or root, or that is writable by
+ *               group or others (rule 5 of "Security policy" below).
+ *               PLUGIN_CONFINE_DEPS: load dependencies only from the search_paths directories
+ *               (rule 6 below). Other bits are reserved and must be 0 (PLUGIN_ERR_UNSUPPORTED).
  * trace         When non-NULL, called with one line (no trailing newline) for every step of the
  *               load: file opened, segment mapped, dependency found, relocations applied per
  *               type, symbol bound, protections set, initializer called. Called with the load
@@ -263,6 +312,8 @@ typedef struct plugin_error {
  * trace_ctx     Passed to trace.
  */
 #define PLUGIN_NO_LD_LIBRARY_PATH 0x1u
+#define PLUGIN_TRUSTED_FILES_ONLY 0x4u
+#define PLUGIN_CONFINE_DEPS       0x8u
 
 struct plugin_options {
     const char *const *search_paths;

@@ -46,6 +46,8 @@ $(FIX)/relro_lld.so: fixtures/relro.c | $(DEPS_STAMP)
 # Text relocations: a pointer stored in .text (see fixtures/textrel.c) and a linker told to allow
 # the relocation that fills it (-z notext), which then sets DT_TEXTREL. Same on both CPUs.
 $(FIX)/textrel.so: FIXTURE_LDFLAGS := -Wl,-z,notext
+# An executable stack: PT_GNU_STACK with PF_X (refused: loader/core/policy.c, rule 3).
+$(FIX)/execstack.so: FIXTURE_LDFLAGS := -Wl,-z,execstack
 # A plugin for a -static host: no C library at all, everything it uses comes from resolve.
 $(FIX)/hostcall.so: FIXTURE_CFLAGS := -fno-stack-protector -fno-builtin
 $(FIX)/hostcall.so: FIXTURE_LDFLAGS := -nostdlib
@@ -80,6 +82,29 @@ $(FIX)/origin/libsib.so: fixtures/origin/sib.c | $(DEPS_STAMP)
 $(FIX)/origin/origin_plugin.so: fixtures/origin/plugin.c $(FIX)/origin/libsib.so
 	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -o $@ $< -L$(FIX)/origin -lsib \
 	  -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags
+
+# ---- secure mode (issue 11): fixtures/secure/README lists them; tests/core/test_secure.c ----
+# origin_late.so: $ORIGIN in the middle of its DT_RUNPATH element ('/$ORIGIN'). relneed.so: a
+# DT_NEEDED relative path, "sub/librel.so" (linked from inside $(FIX)/secure so that the name
+# the linker records is that relative one; librel.so has no soname). secure_host: the child that
+# the test runs plainly and set-user-ID; its DT_RPATH '$ORIGIN/../fixtures/deps/elsewhere' is
+# the executable's $ORIGIN outside the system directories. Never sanitized, like static_host (a
+# set-user-ID run under the sanitizer runtimes tests them, not us): built from the sources.
+SECURE_FIX := $(FIX)/secure
+FIXTURES   += $(FIX)/origin/origin_late.so $(SECURE_FIX)/relneed.so $(FIX)/execstack.so
+$(FIX)/origin/origin_late.so: fixtures/origin/plugin.c $(FIX)/origin/libsib.so
+	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -o $@ $< -L$(FIX)/origin -lsib \
+	  -Wl,-rpath,'/$$ORIGIN' -Wl,--enable-new-dtags
+$(SECURE_FIX)/sub/librel.so: fixtures/deps/dep.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -DDEP_NAME=rel_value -DDEP_VALUE=3 -o $@ $<
+$(SECURE_FIX)/relneed.so: fixtures/deps/user.c $(SECURE_FIX)/sub/librel.so
+	cd $(SECURE_FIX) && $(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -Wl,--no-as-needed \
+	  -DUSER_NAME=relneed_value -DUSER_DEP1=rel_value -o relneed.so $(abspath $<) sub/librel.so
+$(BUILD)/tests/secure_host: tests/secure_host.c $(LIB_SRCS) $(wildcard include/*.h loader/*/*.h arch/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB_SRCS) $(ELF_LIBS) \
+	  -Wl,--disable-new-dtags,-rpath,'$$ORIGIN/../fixtures/deps/elsewhere'
 
 # ---- dependency search and symbol versions (issue 5): fixtures/deps/ -> $(FIX)/deps/ ----
 # Used by tests/elf/test_deps.c and tests/elf/test_versions.c. Every library is linked --no-as-needed so
@@ -237,7 +262,7 @@ TEST_SRCS := $(wildcard tests/*/test_*.c) tests/helpers.c
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/test_plugin
 TEST_DEFS := -DFIXTURE_DIR=\"$(abspath $(FIX))\" -DPLUGIN_CLI=\"$(abspath $(BUILD)/plugin)\" \
-             -DBUILD_DIR=\"$(abspath $(BUILD))\"
+             -DBUILD_DIR=\"$(abspath $(BUILD))\" $(if $(CROSS),-DUNDER_QEMU=1)
 TEST_HDRS := $(wildcard tests/*.h include/*.h arch/*.h loader/*/*.h)
 
 $(BUILD)/tests/obj/%.o: tests/%.c $(TEST_HDRS) | $(DEPS_STAMP)
@@ -264,7 +289,7 @@ $(shell mkdir -p $(BUILD)/tests && echo '$(TEST_SRCS)' | cmp -s - $(TEST_LIST) |
 endif
 
 $(TEST_BIN): $(TEST_OBJS) $(BUILD)/libplugin.a $(TEST_LIST) | $(FIXTURES) $(BUILD)/plugin \
-             $(BUILD)/tests/static_host $(BUILD)/tests/initgraph_host
+             $(BUILD)/tests/static_host $(BUILD)/tests/initgraph_host $(BUILD)/tests/secure_host
 	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libplugin.a $(ELF_LIBS) $(CRITERION_LIBS)
 
 # ---- a fully static host (glibc -static) that loads hostcall.so ----

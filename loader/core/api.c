@@ -2,8 +2,9 @@
  * api.c — plugin_open / plugin_lookup, and the steps of one open.
  *
  *   registry: the file's (st_dev, st_ino) already loaded (by us or by the system loader)? return it
- *   load_object: the front end that recognizes the file reads and validates its headers, the
- *                core maps the segments, the front end decodes its tables (fmt->read, decode)
+ *   load_object: the security policy looks at the opened file (core/policy.c), the front end
+ *                that recognizes it reads and validates its headers, the core maps the
+ *                segments, the front end decodes its tables (fmt->read, decode)
  *   deps_load_all: load the dependencies breadth-first (each one through load_object)
  *   bind_all: what must hold before binding (fmt->prepare: symbol versions), then every
  *             relocation or fixup now, dependencies first (fmt->bind, bind_done)
@@ -121,7 +122,8 @@ struct image *load_object(struct load *ld, struct source *s, const char *path, s
                im->from_memory ? ", from memory" : "");
     const struct format *fmt = recognize(s);
     im->fmt = fmt;
-    bool ok = !fmt->read(im, s, d) && !vm_map_image(im, s, d) && !fmt->decode(im, d);
+    bool ok = !policy_trusted_file(ld, s, d) && !fmt->read(im, s, d) && !vm_map_image(im, s, d) &&
+              !fmt->decode(im, d);
     if (!ok || load_add_image(ld, im)) {
         image_free(im);
         return NULL;
@@ -207,13 +209,14 @@ static plugin *open_locked(struct source *s, const char *path, const struct plug
     return (plugin *)root;
 }
 
+#define KNOWN_FLAGS (PLUGIN_NO_LD_LIBRARY_PATH | PLUGIN_TRUSTED_FILES_ONLY | PLUGIN_CONFINE_DEPS)
+
 static plugin *open_source(struct source *s, const char *path, const struct plugin_options *opts,
                            struct diag *d)
 {
-    if (opts && (opts->flags & ~PLUGIN_NO_LD_LIBRARY_PATH)) {
+    if (opts && (opts->flags & ~KNOWN_FLAGS)) {
         source_close(s);
-        diag_fail(d, PLUGIN_ERR_UNSUPPORTED, path, "unknown option flags 0x%x",
-                  opts->flags & ~PLUGIN_NO_LD_LIBRARY_PATH);
+        diag_fail(d, PLUGIN_ERR_UNSUPPORTED, path, "unknown option flags 0x%x", opts->flags & ~KNOWN_FLAGS);
         return NULL;
     }
     load_lock();
@@ -372,6 +375,7 @@ PLUGIN_API const char *plugin_strerror(enum plugin_errc code)
     case PLUGIN_ERR_UNDEFINED:   return "undefined symbol";
     case PLUGIN_ERR_NOT_FOUND:   return "symbol not found";
     case PLUGIN_ERR_NOMEM:       return "out of memory";
+    case PLUGIN_ERR_POLICY:      return "refused by the security policy";
     }
     return "unknown error";
 }

@@ -11,8 +11,10 @@
  *   an object the process already has with that soname or file name (host or ours), reused;
  *   DT_RPATH of the loading chain (only when the needing object has no DT_RUNPATH),
  *   LD_LIBRARY_PATH (unless PLUGIN_NO_LD_LIBRARY_PATH or AT_SECURE), the options' search_paths,
- *   DT_RUNPATH, the ld.so cache (ldcache.c), the system directories.
- * $ORIGIN, $LIB and $PLATFORM, as $X or ${X}, are expanded like ld.so's dynamic string tokens.
+ *   DT_RUNPATH, the ld.so cache (ldcache.c), the system directories; under PLUGIN_CONFINE_DEPS
+ *   only search_paths, and every file tried must lie beneath them (core/policy.c, rule 6).
+ * $ORIGIN, $LIB and $PLATFORM, as $X or ${X}, are expanded like ld.so's dynamic string tokens
+ * (in secure mode $ORIGIN only where the policy allows it, rule 7).
  * Empty and relative path elements are ignored: the current directory is never searched by
  * surprise (ld.so would search it for an empty LD_LIBRARY_PATH element; we do not). A file found
  * on the way that is for another CPU is skipped, as ld.so skips it. Objects are loaded
@@ -101,6 +103,10 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
     if (source_open_file(&s, path, ld->d))
         return -1;
     diag_trace(ld->d, "  found %s (%s)", path, via);
+    if (policy_confined_file(ld, &s, ld->d)) {         /* PLUGIN_CONFINE_DEPS (core/policy.c) */
+        source_close(&s);
+        return -1;
+    }
     im = load_object(ld, &s, path, ld->d);
     source_close(&s);
     if (!im && ld->d->err && ld->d->err->code == PLUGIN_ERR_ARCH) {

@@ -210,6 +210,39 @@ struct load {
                              * be looked at ("PATH: Operation not permitted"), or "" */
 };
 
+/* ---- the security policy (policy.c: its top comment lists every rule) --------------------
+ * The front ends and vm.c find the facts; these decide. Each int function returns 0 when the
+ * rule allows it, or -1 with the error filled (the file and the rule named). */
+
+/* Rule 1, W^X: prot (PROT_*) for a mapping of file; every mmap and mprotect asks first. */
+int policy_prot(const char *file, int prot, struct diag *d);
+/* Rule 1 when a header is read: a segment (seg names it) with flags SEG_*. */
+int policy_segment(const char *file, const char *seg, uint32_t flags, struct diag *d);
+/* Rule 2: what was found is a text relocation (what says which): always refused, -1. */
+int policy_text_relocation(const char *file, const char *what, struct diag *d);
+/* Rule 3: the file asks for an executable stack (what says how): always refused, -1. */
+int policy_exec_stack(const char *file, const char *what, struct diag *d);
+/* Rule 4: the pages [*start, *end) of im made read-only once it is relocated; false: none. */
+bool policy_relro_pages(const struct image *im, uintptr_t *start, uintptr_t *end);
+/* Rule 5 (PLUGIN_TRUSTED_FILES_ONLY): the opened file s (fstat of its descriptor). */
+int policy_trusted_file(const struct load *ld, const struct source *s, struct diag *d);
+/* Rule 6 (PLUGIN_CONFINE_DEPS): whether dependencies are searched only in search_paths, and
+ * whether the opened dependency file s lies beneath one of them. */
+bool policy_confined(const struct load *ld);
+int policy_confined_file(const struct load *ld, const struct source *s, struct diag *d);
+/* Rule 7: the process is in secure mode (AT_SECURE). LD_LIBRARY_PATH may be used (also off
+ * for PLUGIN_NO_LD_LIBRARY_PATH and PLUGIN_CONFINE_DEPS). $ORIGIN may be expanded where it
+ * stands (at_start: it begins its path element; next: the character after the token). A path
+ * element expanded from the executable's $ORIGIN may be used: inside one of the trusted
+ * directories (NULL-terminated). A relative DT_NEEDED path (with '/', not at its start) may be
+ * opened. Mach-O's @executable_path may be followed. */
+bool policy_secure(void);
+bool policy_library_path(const struct load *ld);
+bool policy_origin(bool at_start, char next);
+bool policy_origin_path(const char *path, const char *const *trusted);
+bool policy_relative_needed(void);
+bool policy_executable_path(void);
+
 int load_add_image(struct load *ld, struct image *im);
 /* Read, map and decode one object from s (file or memory), by the front end that recognizes it. */
 struct image *load_object(struct load *ld, struct source *s, const char *path, struct diag *d);

@@ -8,10 +8,13 @@
  * Past p_filesz a segment is zero: the rest of the last file page is cleared by hand and whole
  * pages beyond it are mapped anonymously.
  *
- * The W^X policy lives here, in vm_protect: no mapping is ever writable and executable at once.
- * Segments that are not writable get their final protection at once; writable ones stay
- * read-write, and RELRO turns read-only after relocation (vm_protect_image). Pages that
- * relocation will write, when there are many, are populated up front (vm_prefault).
+ * Every mmap and mprotect of an object's memory is in this file (elsewhere the loader only maps
+ * files read-only to read them: the ld.so cache, a described file), behind two choke points
+ * (vm_mmap, vm_protect) that ask the security policy (core/policy.c, rule 1: W^X) first:
+ * no mapping is ever writable and executable at once. Segments that are not writable get their
+ * final protection at once; writable ones stay read-write, and RELRO turns read-only after
+ * relocation (vm_protect_image; which pages: policy.c, rule 4). Pages that relocation will
+ * write, when there are many, are populated up front (vm_prefault).
  */
 #include "core/internal.h"
 
@@ -37,15 +40,25 @@ int vm_prot_of(uint32_t pflags)
            ((pflags & SEG_X) ? PROT_EXEC : 0);
 }
 
-/* The only mprotect in the loader: refuses writable + executable. */
+/* The only mprotect in the loader: the policy first (W^X). */
 static int vm_protect(const struct image *im, uintptr_t addr, size_t len, int prot, struct diag *d)
 {
-    if ((prot & PROT_WRITE) && (prot & PROT_EXEC))
-        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path, "refusing a writable and executable mapping");
+    if (policy_prot(im->path, prot, d))
+        return -1;
     if (len && mprotect((void *)addr, len, prot) != 0)
         return diag_fail(d, PLUGIN_ERR_IO, im->path, "mprotect(0x%lx, 0x%zx) failed: %s",
                          (unsigned long)addr, len, strerror(errno));
     return 0;
+}
+
+/* The only mmap of an object's memory: the policy first (W^X). NULL when the policy refuses
+ * (the error is filled), MAP_FAILED when mmap fails (errno says why; the caller names it). */
+static void *vm_mmap(const struct image *im, uintptr_t addr, size_t len, int prot, int flags, int fd, off_t off,
+                     struct diag *d)
+{
+    if (policy_prot(im->path, prot, d))
+        return NULL;
+    return mmap((void *)addr, len, prot, flags, fd, off);
 }
 
 /* Reserve [lo, hi) of the object, placed so that the bias is a multiple of its alignment. */
@@ -58,7 +71,9 @@ static int reserve(struct image *im, struct diag *d)
                          (unsigned long)align);
     uintptr_t lo = down(im->lo, page), len = up(im->hi, page) - lo;
     size_t extra = align - page;
-    void *res = mmap(NULL, len + extra, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *res = vm_mmap(im, 0, len + extra, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0, d);
+    if (!res)
+        return -1;
     if (res == MAP_FAILED)
         return diag_fail(d, errno == ENOMEM ? PLUGIN_ERR_NOMEM : PLUGIN_ERR_IO, im->path,
                          "cannot reserve 0x%lx bytes of address space: %s", (unsigned long)len, strerror(errno));
@@ -87,13 +102,14 @@ static int map_file_part(struct image *im, const struct segment *sg, struct sour
     int prot = vm_prot_of(sg->flags);
     void *p;
     if (s->mem) {
-        p = mmap((void *)start, end - start, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-        if (p != MAP_FAILED)
+        p = vm_mmap(im, start, end - start, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, d);
+        if (p && p != MAP_FAILED)
             memcpy(p, s->mem + off, (size_t)(sg->offset + sg->filesz - off));
     } else {
-        p = mmap((void *)start, end - start, prot, MAP_PRIVATE | MAP_FIXED, s->fd, (off_t)off);
+        p = vm_mmap(im, start, end - start, prot, MAP_PRIVATE | MAP_FIXED, s->fd, (off_t)off, d);
     }
+    if (!p)
+        return -1;
     if (p == MAP_FAILED)
         return diag_fail(d, PLUGIN_ERR_IO, im->path, "cannot map segment at vaddr 0x%llx: %s",
                          (unsigned long long)sg->vaddr, strerror(errno));
@@ -123,7 +139,9 @@ static int map_zero_part(struct image *im, const struct segment *sg, struct diag
     if (!sg->filesz)
         zpage = down(im->bias + sg->vaddr, page);
     if (zend > zpage) {
-        void *p = mmap((void *)zpage, zend - zpage, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        void *p = vm_mmap(im, zpage, zend - zpage, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0, d);
+        if (!p)
+            return -1;
         if (p == MAP_FAILED)
             return diag_fail(d, PLUGIN_ERR_IO, im->path, "cannot map zero pages at 0x%lx: %s",
                              (unsigned long)zpage, strerror(errno));
@@ -242,15 +260,11 @@ int vm_protect_image(struct image *im, struct diag *d)
         if (sg->ro_after && vm_protect(im, a, e - a, vm_prot_of(sg->flags & ~(uint32_t)SEG_W), d))
             return -1;
     }
-    if (im->relro_memsz) {
-        uintptr_t a = down(im->bias + im->relro_vaddr, page);
-        uintptr_t e = down(im->bias + im->relro_vaddr + im->relro_memsz, page);
-        if (e > a) {
-            if (vm_protect(im, a, e - a, PROT_READ, d))
-                return -1;
-            diag_trace(d, "%s: RELRO 0x%lx-0x%lx is now read-only", im->path, (unsigned long)a,
-                       (unsigned long)e);
-        }
+    uintptr_t a, e;
+    if (policy_relro_pages(im, &a, &e)) {
+        if (vm_protect(im, a, e - a, PROT_READ, d))
+            return -1;
+        diag_trace(d, "%s: RELRO 0x%lx-0x%lx is now read-only", im->path, (unsigned long)a, (unsigned long)e);
     }
     return 0;
 }

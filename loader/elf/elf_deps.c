@@ -6,8 +6,10 @@
  *   an object the process already has with that soname or file name (host or ours), reused;
  *   DT_RPATH of the loading chain (only when the needing object has no DT_RUNPATH),
  *   LD_LIBRARY_PATH (unless PLUGIN_NO_LD_LIBRARY_PATH or AT_SECURE), the options' search_paths,
- *   DT_RUNPATH, the ld.so cache (ldcache.c), the system directories.
- * $ORIGIN, $LIB and $PLATFORM, as $X or ${X}, are expanded like ld.so's dynamic string tokens.
+ *   DT_RUNPATH, the ld.so cache (ldcache.c), the system directories; under PLUGIN_CONFINE_DEPS
+ *   only search_paths (the security policy, core/policy.c, decides all three).
+ * $ORIGIN, $LIB and $PLATFORM, as $X or ${X}, are expanded like ld.so's dynamic string tokens;
+ * in a set-user-ID process $ORIGIN only where the policy allows it (its rule 7).
  * In each directory of these lists, glibc-hwcaps/<level>/ is tried first for each level the CPU
  * supports, best first (glibc 2.33+; x86-64-v4 ... v2, none on aarch64), as ld.so does.
  * Empty and relative path elements are ignored: the current directory is never searched by
@@ -23,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,34 +53,57 @@ static const char *dst_value(const char *origin, const char *tok, size_t len)
     return NULL;
 }
 
-/* Expand the tokens of one path element into buf ($X, where the name ends at a character that
- * cannot be part of a name, or ${X}); false when the element must be skipped: an unknown token or
- * one without a value (as ld.so drops such an element), an element that is empty or relative
- * after expansion (the current directory is never searched), or one too long. */
-static bool expand_dir(const char *origin, const char *el, size_t len, char *buf, size_t bufsz)
+/* The dynamic string token at el[i] ('$'), el being len bytes: its name is el[*nb, *ne) and it
+ * takes *used bytes ($NAME, ending where a name character cannot continue it, or ${NAME}).
+ * false for "${" without "}". */
+static bool token_at(const char *el, size_t len, size_t i, size_t *nb, size_t *ne, size_t *used)
+{
+    size_t b = i + 1, e;
+    if (b < len && el[b] == '{') {
+        b++;
+        for (e = b; e < len && el[e] != '}'; e++)
+            ;
+        if (e == len)
+            return false;
+        *used = e + 1 - i;
+    } else {
+        for (e = b; e < len && (el[e] == '_' || (el[e] >= 'a' && el[e] <= 'z') || (el[e] >= 'A' && el[e] <= 'Z') ||
+                                (el[e] >= '0' && el[e] <= '9'));
+             e++)
+            ;
+        *used = e - i;
+    }
+    *nb = b;
+    *ne = e;
+    return true;
+}
+
+/* Where a path element comes from, for its tokens: $ORIGIN's value, and whether the element is
+ * the executable's own (its RPATH), which secure mode restricts further (core/policy.c, rule 7). */
+struct dst_ctx {
+    const char *origin;
+    bool executable;
+};
+
+/* Expand the tokens of one path element into buf; false when the element must be skipped: an
+ * unknown token or one without a value (as ld.so drops such an element), a $ORIGIN the security
+ * policy does not allow here (secure mode), an element that is empty or relative after expansion
+ * (the current directory is never searched), or one too long. */
+static bool expand_dir(const struct dst_ctx *c, const char *el, size_t len, char *buf, size_t bufsz)
 {
     size_t n = 0;
+    bool origin_used = false;
     for (size_t i = 0; i < len;) {
         const char *src = el + i;
-        size_t m = 1, used = 1;
+        size_t m = 1, used = 1, nb, ne;
         if (el[i] == '$') {
-            size_t nb = i + 1, ne;
-            bool curly = nb < len && el[nb] == '{';
-            if (curly) {
-                nb++;
-                for (ne = nb; ne < len && el[ne] != '}'; ne++)
-                    ;
-                if (ne == len)
-                    return false;               /* "${" without "}" */
-                used = ne + 1 - i;
-            } else {
-                for (ne = nb; ne < len && (el[ne] == '_' || (el[ne] >= 'a' && el[ne] <= 'z') ||
-                                           (el[ne] >= 'A' && el[ne] <= 'Z') || (el[ne] >= '0' && el[ne] <= '9'));
-                     ne++)
-                    ;
-                used = ne - i;
-            }
-            if (!(src = dst_value(origin, el + nb, ne - nb)))
+            if (!token_at(el, len, i, &nb, &ne, &used))
+                return false;
+            bool origin = ne - nb == 6 && !strncmp(el + nb, "ORIGIN", 6);
+            if (origin && !policy_origin(i == 0, i + used < len ? el[i + used] : '\0'))
+                return false;
+            origin_used |= origin;
+            if (!(src = dst_value(c->origin, el + nb, ne - nb)))
                 return false;
             m = strlen(src);
         }
@@ -90,6 +114,8 @@ static bool expand_dir(const char *origin, const char *el, size_t len, char *buf
         i += used;
     }
     buf[n] = '\0';
+    if (origin_used && c->executable && !policy_origin_path(buf, system_dirs))
+        return false;
     return n > 0 && buf[0] == '/';
 }
 
@@ -116,14 +142,14 @@ static int search_dir(struct load *ld, const char *dir, const char *name, const 
     return deps_try_path(ld, path, via, out);
 }
 
-/* Search a list of directories separated by any of seps; $ORIGIN is origin. */
-static int search_list(struct load *ld, const char *origin, const char *list, const char *seps,
+/* Search a list of directories separated by any of seps; c gives $ORIGIN. */
+static int search_list(struct load *ld, const struct dst_ctx *c, const char *list, const char *seps,
                        const char *name, const char *via, struct image **out)
 {
     for (const char *p = list; p && *p;) {
         size_t len = strcspn(p, seps);
         char dir[PATH_MAX];
-        if (len && expand_dir(origin, p, len, dir, sizeof dir)) {
+        if (len && expand_dir(c, p, len, dir, sizeof dir)) {
             int r = search_dir(ld, dir, name, via, out);
             if (r)
                 return r;
@@ -159,26 +185,53 @@ static const char *exe_origin(void)
     return dir[0] ? dir : NULL;
 }
 
-/* LD_LIBRARY_PATH, unless the options turn it off or the process runs set-user/group-ID
- * (AT_SECURE), where ld.so ignores it too. Read at each open (glibc reads it once at startup). */
+/* LD_LIBRARY_PATH, unless the security policy says no (PLUGIN_NO_LD_LIBRARY_PATH,
+ * PLUGIN_CONFINE_DEPS, or a set-user/group-ID process, where ld.so ignores it too). Read at each
+ * open (glibc reads it once at startup). */
 static const char *library_path(const struct load *ld)
 {
-    if (ld->opts && (ld->opts->flags & PLUGIN_NO_LD_LIBRARY_PATH))
-        return NULL;
-    if (getauxval(AT_SECURE))
-        return NULL;
-    return getenv("LD_LIBRARY_PATH");
+    return policy_library_path(ld) ? getenv("LD_LIBRARY_PATH") : NULL;
+}
+
+/* 1. DT_RPATH of the needing object, then of the object that loaded it, and so on up to the root
+ * of this open, then of the executable (only when the needing object has no DT_RUNPATH; an object
+ * of the chain that has DT_RUNPATH contributes no RPATH). */
+static int search_rpaths(struct load *ld, size_t idx, const char *name, struct image **out)
+{
+    int r;
+    for (size_t i = idx, steps = 0; i != SIZE_MAX && steps <= ld->nimages; i = ld->loaded_by[i], steps++) {
+        const char *rp = image_rpath(ld->images[i]);
+        struct dst_ctx c = { ld->images[i]->origin, false };
+        if (rp && (r = search_list(ld, &c, rp, ":", name, i == idx ? "DT_RPATH" : "DT_RPATH of a loading object", out)))
+            return r;
+    }
+    size_t nh;
+    struct image **hosts = host_images(&nh);
+    const char *exe_rp = nh && elf_of(hosts[0])->dynamic ? image_rpath(hosts[0]) : NULL;
+    struct dst_ctx exe = { exe_origin(), true };
+    return exe_rp ? search_list(ld, &exe, exe_rp, ":", name, "DT_RPATH of the executable", out) : 0;
+}
+
+/* 3. the options' search_paths ($ORIGIN: the needing object's directory). */
+static int search_options(struct load *ld, const struct image *im, const char *name, struct image **out)
+{
+    const char *const *sp = ld->opts ? ld->opts->search_paths : NULL;
+    struct dst_ctx c = { im->origin, false };
+    int r;
+    for (size_t i = 0; sp && sp[i]; i++)
+        if (sp[i][0] == '/' && (r = search_list(ld, &c, sp[i], ":", name, "search_paths", out)))
+            return r;
+    return 0;
 }
 
 /* ld.so's order (glibc _dl_map_object), for the object at index idx needing name:
- *   1. DT_RPATH of the needing object, then of the object that loaded it, and so on up to the
- *      root of this open, then of the executable — only when the needing object has no
- *      DT_RUNPATH; an object of the chain that has DT_RUNPATH contributes no RPATH;
+ *   1. DT_RPATH of the loading chain (search_rpaths);
  *   2. LD_LIBRARY_PATH (':' or ';' separated; $ORIGIN there is the executable's directory);
- *   3. the options' search_paths ($ORIGIN: the needing object's directory);
+ *   3. the options' search_paths;
  *   4. DT_RUNPATH of the needing object;
  *   5. the ld.so cache, then 6. the system directories — both skipped for an object linked with
- *      -z nodefaultlib (DF_1_NODEFLIB). */
+ *      -z nodefaultlib (DF_1_NODEFLIB).
+ * Under PLUGIN_CONFINE_DEPS only 3 (core/policy.c, rule 6). */
 static int search_all(struct load *ld, size_t idx, const char *name,
                       struct image **out)
 {
@@ -186,29 +239,19 @@ static int search_all(struct load *ld, size_t idx, const char *name,
     const struct elf_object *o = elf_of(im);
     bool has_runpath = dyn_has(o, DT_RUNPATH);
     int r = 0;
-    if (!has_runpath) {
-        for (size_t i = idx, steps = 0; i != SIZE_MAX && steps <= ld->nimages; i = ld->loaded_by[i], steps++) {
-            const char *rp = image_rpath(ld->images[i]);
-            if (rp && (r = search_list(ld, ld->images[i]->origin, rp, ":", name,
-                                       i == idx ? "DT_RPATH" : "DT_RPATH of a loading object", out)))
-                return r;
-        }
-        size_t nh;
-        struct image **hosts = host_images(&nh);
-        const char *exe_rp = nh && elf_of(hosts[0])->dynamic ? image_rpath(hosts[0]) : NULL;
-        if (exe_rp && (r = search_list(ld, exe_origin(), exe_rp, ":", name, "DT_RPATH of the executable", out)))
-            return r;
-    }
-    const char *llp = library_path(ld);
-    if (llp && (r = search_list(ld, exe_origin(), llp, ":;", name, "LD_LIBRARY_PATH", out)))
+    if (policy_confined(ld))
+        return search_options(ld, im, name, out);
+    if (!has_runpath && (r = search_rpaths(ld, idx, name, out)))
         return r;
-    const char *const *sp = ld->opts ? ld->opts->search_paths : NULL;
-    for (size_t i = 0; sp && sp[i]; i++)
-        if (sp[i][0] == '/' && (r = search_list(ld, im->origin, sp[i], ":", name, "search_paths", out)))
-            return r;
+    const char *llp = library_path(ld);
+    struct dst_ctx exe = { exe_origin(), true }, own = { im->origin, false };
+    if (llp && (r = search_list(ld, &exe, llp, ":;", name, "LD_LIBRARY_PATH", out)))
+        return r;
+    if ((r = search_options(ld, im, name, out)))
+        return r;
     if (has_runpath) {
         const char *runpath = elf_str(o, o->dyn[DT_RUNPATH]);
-        if (runpath && (r = search_list(ld, im->origin, runpath, ":", name, "DT_RUNPATH", out)))
+        if (runpath && (r = search_list(ld, &own, runpath, ":", name, "DT_RUNPATH", out)))
             return r;
     }
     if (dyn_has(o, DYN_FLAGS_1) && (o->dyn[DYN_FLAGS_1] & DF_1_NODEFLIB))
@@ -216,8 +259,9 @@ static int search_all(struct load *ld, size_t idx, const char *name,
     const char *cached = ldcache_lookup(name);
     if (cached && (r = deps_try_path(ld, cached, "ld.so cache", out)))
         return r;
+    struct dst_ctx none = { NULL, false };
     for (size_t i = 0; system_dirs[i]; i++)
-        if ((r = search_list(ld, NULL, system_dirs[i], ":", name, "system directory", out)))
+        if ((r = search_list(ld, &none, system_dirs[i], ":", name, "system directory", out)))
             return r;
     return 0;
 }
@@ -235,6 +279,10 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
     }
     diag_trace(ld->d, "%s: needs %s", im->path, name);
     if (strchr(name, '/')) {
+        if (name[0] != '/' && !policy_relative_needed())
+            return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
+                             "needed library %s not found (a relative path is not opened from the current directory "
+                             "in a set-user-ID process)", name);
         int r = deps_try_path(ld, name, "DT_NEEDED path", out);
         return r == 1 ? 0 : r < 0 ? -1
                : diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found%s", name,
@@ -247,11 +295,15 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
     int r = search_all(ld, idx, name, out);
     if (r < 0)
         return -1;
+    if (r == 0 && policy_confined(ld))
+        return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
+                         "needed library %s not found (searched search_paths only: PLUGIN_CONFINE_DEPS)", name);
     if (r == 0)
         return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
                          "needed library %s not found (searched RPATH, LD_LIBRARY_PATH, search_paths, RUNPATH, "
-                         "the ld.so cache, system directories)%s",
-                         name, deps_denied_note(ld, note, sizeof note));
+                         "the ld.so cache, system directories%s)%s",
+                         name, policy_secure() ? "; set-user-ID process: no LD_LIBRARY_PATH, $ORIGIN restricted" : "",
+                         deps_denied_note(ld, note, sizeof note));
     return 0;
 }
 

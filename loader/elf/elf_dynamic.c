@@ -376,8 +376,7 @@ int elf_decode_dynamic(struct image *im, enum elf_purpose why, struct diag *d)
     uint64_t flags = dyn_has(o, DT_FLAGS) ? o->dyn[DT_FLAGS] : 0;
     uint64_t flags1 = dyn_has(o, DYN_FLAGS_1) ? o->dyn[DYN_FLAGS_1] : 0;
     if (dyn_has(o, DT_TEXTREL) || (flags & DF_TEXTREL))
-        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path,
-                         "has text relocations (DT_TEXTREL): rebuild it with -fPIC");
+        return policy_text_relocation(im->path, dyn_has(o, DT_TEXTREL) ? "DT_TEXTREL is set" : "DF_TEXTREL is set", d);
     if (flags1 & DF_1_PIE)
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, im->path,
                          "is a position-independent executable (DF_1_PIE), not a shared object");

@@ -20,6 +20,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,10 +126,9 @@ static int check_load(struct source *s, const Elf64_Phdr *ph, size_t i, bool loa
         return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
                          "segment %zu: alignment 0x%llx is below the page size 0x%llx",
                          i, (unsigned long long)ph->p_align, (unsigned long long)page);
-    if ((ph->p_flags & PF_W) && (ph->p_flags & PF_X))
-        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
-                         "segment %zu is both writable and executable", i);
-    return 0;
+    char name[24];
+    snprintf(name, sizeof name, "%zu", i);
+    return policy_segment(s->name, name, ph->p_flags & (SEG_R | SEG_W | SEG_X), d);  /* W^X (core/policy.c) */
 }
 
 static int add_load(struct image *im, struct source *s, const Elf64_Phdr *ph, size_t i, bool load, struct diag *d)
@@ -231,8 +231,7 @@ static int walk_phdrs(struct image *im, struct source *s, const Elf64_Phdr *ph, 
         case PT_TLS: tls = &ph[i]; break;
         case PT_GNU_STACK:
             if ((ph[i].p_flags & PF_X) && load)
-                return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name,
-                                 "asks for an executable stack (PT_GNU_STACK with PF_X)");
+                return policy_exec_stack(s->name, "PT_GNU_STACK with PF_X", d);
             break;
         default: break;
         }

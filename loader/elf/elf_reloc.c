@@ -15,6 +15,7 @@
  */
 #include "elf/elf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,10 +108,12 @@ static int check_place(struct walk *w, const struct reloc_type *rt, uint64_t whe
         }
         return 0;
     }
-    if (image_range_ok(im, where, rt->width, RANGE_MAPPED))
-        return diag_fail(w->ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
-                         "%s at 0x%llx writes into a read-only segment (a text relocation): rebuild with -fPIC",
-                         rt->name, (unsigned long long)where);
+    if (image_range_ok(im, where, rt->width, RANGE_MAPPED)) {
+        char what[96];
+        snprintf(what, sizeof what, "%s at 0x%llx writes into a read-only segment", rt->name,
+                 (unsigned long long)where);
+        return policy_text_relocation(im->path, what, w->ld->d);
+    }
     return diag_fail(w->ld->d, PLUGIN_ERR_FORMAT, im->path, "%s at 0x%llx is outside the mapped segments",
                      rt->name, (unsigned long long)where);
 }

@@ -15,6 +15,7 @@
  */
 #include "macho/macho_walk.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -223,6 +224,11 @@ static int place(struct apply *a, const struct macho_places *at, uint64_t i, con
     *where = at->vaddr + i * at->stride;          /* inside the segment: checked by the walk */
     if (image_range_ok(a->im, *where, 8, RANGE_WRITE))
         return 0;
+    if (image_range_ok(a->im, *where, 8, RANGE_MAPPED)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s at 0x%llx writes into a read-only segment", what, (unsigned long long)*where);
+        return policy_text_relocation(a->im->path, msg, a->ld->d);
+    }
     return diag_fail(a->ld->d, PLUGIN_ERR_FORMAT, a->im->path, "%s at 0x%llx is outside the writable segments",
                      what, (unsigned long long)*where);
 }

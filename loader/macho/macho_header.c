@@ -443,8 +443,9 @@ static int loadable_segment(const struct macho_segment *g, uint64_t end, struct 
                          "segment %s (vmaddr 0x%llx, vmsize 0x%llx, fileoff 0x%llx, filesize 0x%llx) is malformed",
                          g->name, (unsigned long long)g->vmaddr, (unsigned long long)g->vmsize,
                          (unsigned long long)g->fileoff, (unsigned long long)g->filesize);
-    if ((g->initprot & VM_PROT_WRITE_) && (g->initprot & VM_PROT_EXECUTE_))
-        return diag_fail(d, PLUGIN_ERR_UNSUPPORTED, s->name, "segment %s is writable and executable", g->name);
+    uint32_t flags = ((g->initprot & VM_PROT_WRITE_) ? SEG_W : 0) | ((g->initprot & VM_PROT_EXECUTE_) ? SEG_X : 0);
+    if (policy_segment(s->name, g->name, flags, d))     /* W^X (core/policy.c) */
+        return -1;
     if (g->vmsize && (g->vmaddr % page || (g->filesize && g->fileoff % page)))
         return diag_fail(d, PLUGIN_ERR_FORMAT, s->name,
                          "segment %s (vmaddr 0x%llx) is misaligned or overlaps the one before", g->name,

@@ -136,7 +136,9 @@ static bool executable_dir(char *dir, size_t size)
 }
 
 /* name with a leading @loader_path or @executable_path replaced by its directory (other names
- * as they are) into out; false when that directory is unknown or the result does not fit. */
+ * as they are) into out; false when that directory is unknown, the security policy does not
+ * follow @executable_path (a set-user-ID process, core/policy.c rule 7), or the result does
+ * not fit. */
 static bool expand_prefix(const struct image *im, const char *name, char *out, size_t size)
 {
     char dir[PATH_MAX];
@@ -147,7 +149,7 @@ static bool expand_prefix(const struct image *im, const char *name, char *out, s
         strcpy(dir, im->origin);
         rest = name + 12;
     } else if (!strncmp(name, "@executable_path", 16) && (name[16] == '/' || !name[16])) {
-        if (!executable_dir(dir, sizeof dir))
+        if (!policy_executable_path() || !executable_dir(dir, sizeof dir))
             return false;
         rest = name + 16;
     } else {
