@@ -281,7 +281,7 @@ def elf_cases(base):
     case("needed-past-strsz", D, F, "DT_NEEDED entry 0: string offset 0x%x is past DT_STRSZ" % strsz,
          lambda e: e.dyn(DT["NEEDED"], strsz))
     case("runpath-past-strsz", D, F, "DT_RUNPATH entry", lambda e: e.dyn(DT["RUNPATH"], 0xFFFFFFFF))
-    case("textrel", D, U, "has text relocations (DT_TEXTREL)", lambda e: e.add_dyn(DT["TEXTREL"], 0))
+    case("textrel", D, U, "DT_TEXTREL is set (a text relocation)", lambda e: e.add_dyn(DT["TEXTREL"], 0))
     case("flags1-pie", D, U, "position-independent executable (DF_1_PIE)",
          lambda e: e.add_dyn(DT["FLAGS_1"], DF_1_PIE))
     case("flags1-noopen", D, U, "cannot be dlopen()ed", lambda e: e.add_dyn(DT["FLAGS_1"], DF_1_NOOPEN))
@@ -646,7 +646,7 @@ def macho_cases(info, chained, other, cpu, other_cpu):
         move_segment(m, "__DATA", va)
 
     case("segments-unsorted", S, F, "overlaps the one before", unsorted)
-    case("segment-w-and-x", S, U, "segment __TEXT is writable and executable", lambda m: m.u32(text + 60, 7))
+    case("segment-w-and-x", S, U, "segment __TEXT is both writable and executable (W^X)", lambda m: m.u32(text + 60, 7))
     case("segment-misaligned", S, F, "segment __DATA (vmaddr 0x%x) is misaligned" % (m0.u64(data + 24) + 0x10),
          lambda m: move_segment(m, "__DATA", m.u64(data + 24) + 0x10))
     case("section-outside-segment", S, F, "is not inside its segment",
