@@ -15,7 +15,8 @@
  *  - plugin_open maps the object, loads its DT_NEEDED dependencies, applies every relocation
  *    (all symbols are bound at load time, like RTLD_NOW), makes RELRO read-only and runs the
  *    initializers (DT_INIT, then DT_INIT_ARRAY in order; dependencies first, in glibc's order:
- *    see "Initializer and finalizer order" below), once.
+ *    see "Initializer and finalizer order" below), once — unless the options say PLUGIN_NO_RUN
+ *    (below: then they run at the first later open without it).
  *  - Opening the same file again, by any path (symlink, relative name), returns the same handle and
  *    runs nothing again. Identity is the file's (st_dev, st_ino). As with dlopen, an absolute path
  *    that was already opened under that very name is matched by name first, without looking at
@@ -304,7 +305,9 @@ typedef struct plugin_error {
  *               loads that is not owned by the effective user or root, or that is writable by
  *               group or others (rule 5 of "Security policy" below).
  *               PLUGIN_CONFINE_DEPS: load dependencies only from the search_paths directories
- *               (rule 6 below). Other bits are reserved and must be 0 (PLUGIN_ERR_UNSUPPORTED).
+ *               (rule 6 below).
+ *               PLUGIN_NO_RUN: load without running any of the loaded objects' code (below).
+ *               Other bits are reserved and must be 0 (PLUGIN_ERR_UNSUPPORTED).
  * trace         When non-NULL, called with one line (no trailing newline) for every step of the
  *               load: file opened, segment mapped, dependency found, relocations applied per
  *               type, symbol bound, protections set, initializer called. Called with the load
@@ -314,6 +317,39 @@ typedef struct plugin_error {
 #define PLUGIN_NO_LD_LIBRARY_PATH 0x1u
 #define PLUGIN_TRUSTED_FILES_ONLY 0x4u
 #define PLUGIN_CONFINE_DEPS       0x8u
+
+/*
+ * PLUGIN_NO_RUN — map, bind and protect, but run none of the code of the objects this open
+ * loads: to check that a plugin would load (every dependency found, every symbol bound), to read
+ * its data, or to look at it under a debugger, without trusting it.
+ *  - No initializer runs: ELF DT_INIT / DT_INIT_ARRAY, Mach-O __mod_init_func / __init_offsets,
+ *    of the plugin and of every dependency this open loads. The trace says so ("PLUGIN_NO_RUN:
+ *    not running the initializers of N objects").
+ *  - No IFUNC resolver of those objects runs. A reference that needs one (an IRELATIVE
+ *    relocation, or a symbol reference bound to an STT_GNU_IFUNC definition of an object that
+ *    has not been initialized) fails the open with PLUGIN_ERR_UNSUPPORTED, naming the relocation
+ *    and saying that its resolver would have to run; a slot is never left holding a resolver or
+ *    0 for code to jump to. Resolvers of the process's own objects (libc's memcpy, strlen, ...)
+ *    and of our objects whose initializers have run are still called: that code already runs.
+ *    plugin_lookup of an IFUNC (or of a Mach-O stub-and-resolver export) of an object whose
+ *    initializers have not run fails the same way, instead of calling its resolver.
+ *  - Nothing is finalized at exit for an object whose initializers did not run (nothing ran, so
+ *    there is nothing to undo).
+ *  - Kept, because they run none of the object's code: the registry (the handle is an ordinary
+ *    one: lookups, plugin_addr_info, plugin_path), the debuggers' list, the unwind tables
+ *    registered with libgcc, thread-local storage, unique symbols.
+ *  - A later open of the same file without PLUGIN_NO_RUN (plugin_open, any path) returns the
+ *    same handle and runs the initializers that did not run then, dependencies first, in the
+ *    order the open itself would have used; from then on the objects are ordinary (finalized at
+ *    exit). A later open with PLUGIN_NO_RUN runs nothing. A later plugin that needs one of these
+ *    objects as a dependency initializes it, as any dependency, before its own initializers.
+ *  - Code of the object may still be reached by what the caller does with the handle (calling a
+ *    function plugin_lookup returned): the flag only promises that the loader runs none of it.
+ *  - The flag applies to the objects this open loads; an object already loaded (and initialized)
+ *    is returned as it is. A memory image (plugin_open_memory) is never opened again, so its
+ *    initializers never run.
+ */
+#define PLUGIN_NO_RUN 0x2u
 
 struct plugin_options {
     const char *const *search_paths;

@@ -250,6 +250,18 @@ $(SCOPE_FIX)/vdso_user.so: fixtures/scope/vdso_user.c mk/tests.mk | $(DEPS_STAMP
 	$(SCOPE_CC) -nostdlib -fno-stack-protector -o $@ $<
 # ---- end of issue 10 fixtures ----
 
+# ---- PLUGIN_NO_RUN (tests/core/test_norun.c): fixtures/norun/ -> $(FIX)/norun/ ----
+#   libnorun_dep.so   logs initializer runs, prints when finalized
+#   norun_plugin.so   needs libnorun_dep.so (DT_RUNPATH $ORIGIN); an IFUNC nothing inside uses
+NORUN_FIX := $(FIX)/norun
+FIXTURES  += $(NORUN_FIX)/libnorun_dep.so $(NORUN_FIX)/norun_plugin.so
+$(NORUN_FIX)/libnorun_dep.so: fixtures/norun/dep.c mk/tests.mk | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -Wl,-soname,libnorun_dep.so -o $@ $<
+$(NORUN_FIX)/norun_plugin.so: fixtures/norun/plugin.c $(NORUN_FIX)/libnorun_dep.so
+	$(FIXTURE_CC) $(FIXTURE_BASE) $(FIXTURE_WARN) -o $@ $< -L$(NORUN_FIX) -lnorun_dep \
+	  -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags
+
 .PHONY: fixtures
 fixtures: $(FIXTURES)
 

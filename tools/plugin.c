@@ -5,12 +5,14 @@
  *
  *   plugin info FILE [--json]          what the file is (CPU, dependencies, segments, ...)
  *   plugin symbols FILE [--json]       what it exports (what plugin_lookup can find)
- *   plugin load FILE [--trace]         load it; --trace prints every step of the loader
+ *   plugin load FILE [--trace] [--no-run]  load it; --trace prints every step of the loader,
+ *                                      --no-run runs none of its code (PLUGIN_NO_RUN)
  *   plugin call FILE SYMBOL [INT...]   load it and call SYMBOL(long, ...), print the result
  *
  * `info` and `symbols` only read the file (see inspect_elf.c, and inspect_macho.c for Mach-O
  * files, chosen by the file's magic), so they work on objects for any CPU. `load` and `call`
- * run the object's code in this process: only use them on trusted files.
+ * run the object's code in this process: only use them on trusted files (`load --no-run` maps
+ * and binds without running any of it).
  *
  * Conventions: data goes to stdout, errors to stderr as "plugin: FILE: cause".
  * Exit status: 0 success, 1 the file could not be inspected, loaded or called, 2 usage error.
@@ -32,7 +34,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
  * libraries, libgomp, ...): about what glibc's dlopen keeps for them (1664 bytes). */
 PLUGIN_STATIC_TLS_POOL(2048);
 
-enum { OPT_JSON = 1, OPT_TRACE = 2 };
+enum { OPT_JSON = 1, OPT_TRACE = 2, OPT_NO_RUN = 4 };
 
 #define MAX_CALL_ARGS 6
 
@@ -40,7 +42,7 @@ enum { OPT_JSON = 1, OPT_TRACE = 2 };
 struct args {
     const char *pos[2 + MAX_CALL_ARGS];
     int npos;
-    int json, trace, help;
+    int json, trace, no_run, help;
 };
 
 struct command {
@@ -80,9 +82,9 @@ static void report(const char *path, const plugin_error *err)
         fprintf(stderr, "plugin: %s: %s\n", path, msg);
 }
 
-static plugin *open_plugin(const char *path, int trace)
+static plugin *open_plugin(const char *path, int trace, int no_run)
 {
-    struct plugin_options opts = { 0 };
+    struct plugin_options opts = { .flags = no_run ? PLUGIN_NO_RUN : 0 };
     plugin_error err;
     if (trace) {
         setvbuf(stdout, NULL, _IOLBF, 0);   /* each trace line appears as soon as it is made */
@@ -96,10 +98,10 @@ static plugin *open_plugin(const char *path, int trace)
 
 static int cmd_load(const struct args *a)
 {
-    plugin *p = open_plugin(a->pos[0], a->trace);
+    plugin *p = open_plugin(a->pos[0], a->trace, a->no_run);
     if (!p)
         return EXIT_FAIL;
-    printf("loaded %s at handle %p\n", plugin_path(p), (void *)p);
+    printf("loaded %s at handle %p%s\n", plugin_path(p), (void *)p, a->no_run ? " (nothing run)" : "");
     return EXIT_OK;
 }
 
@@ -124,7 +126,7 @@ static int cmd_call(const struct args *a)
     for (int i = 2; i < a->npos; i++)
         if (parse_long(a->pos[i], &v[i - 2]) != 0)
             return EXIT_USAGE;
-    plugin *p = open_plugin(a->pos[0], a->trace);
+    plugin *p = open_plugin(a->pos[0], a->trace, 0);
     if (!p)
         return EXIT_FAIL;
     plugin_error err;
@@ -185,10 +187,12 @@ static const struct command commands[] = {
       "For a Mach-O file: the export trie of each slice, by C name (no leading underscore), with\n"
       "kind and address (an offset from the image's base, as plugin_lookup adds it).\n\n"
       "  --json   print one JSON object instead of text\n" },
-    { "load", cmd_load, OPT_TRACE, 1, 1, "plugin load FILE [--trace]",
+    { "load", cmd_load, OPT_TRACE | OPT_NO_RUN, 1, 1, "plugin load FILE [--trace] [--no-run]",
       "Load FILE and its dependencies into this process with libplugin and report the handle.\n"
-      "Loading runs the object's initializers: only load files you trust.\n\n"
-      "  --trace  print every step of the loader as it happens, one \"trace: \" line each\n" },
+      "Loading runs the object's initializers: only load files you trust, or use --no-run.\n\n"
+      "  --trace   print every step of the loader as it happens, one \"trace: \" line each\n"
+      "  --no-run  map, bind and protect, but run none of the objects' code: no initializer,\n"
+      "            no IFUNC resolver (an object that needs one is refused), no finalizer\n" },
     { "call", cmd_call, OPT_TRACE, 2, 2 + MAX_CALL_ARGS, "plugin call FILE SYMBOL [INT...]",
       "Load FILE, look up SYMBOL and call it as long SYMBOL(long, ...) with up to six integer\n"
       "arguments (decimal, 0x hex or 0 octal, as strtol), then print the result in decimal.\n"
@@ -263,6 +267,8 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
             a->json = 1;
         else if (!options_done && (c->options & OPT_TRACE) && strcmp(w, "--trace") == 0)
             a->trace = 1;
+        else if (!options_done && (c->options & OPT_NO_RUN) && strcmp(w, "--no-run") == 0)
+            a->no_run = 1;
         else if (!options_done && strncmp(w, "--", 2) == 0)
             return usage_error(c, "unknown option", w);
         else if (a->npos == c->max_pos)

@@ -9,7 +9,8 @@
  *   bind_all: what must hold before binding (fmt->prepare: symbol versions), then every
  *             relocation or fixup now, dependencies first (fmt->bind, bind_done)
  *   vm_protect_image: RELRO read-only, icache coherent
- *   registry_add + init_run: publish, then initializers (dependencies first)
+ *   registry_add + init_run: publish, then initializers (dependencies first; none under
+ *                PLUGIN_NO_RUN, which holds them back for a later open: core/init.c)
  * The core never looks inside a format: each step asks the image's front end (core/format.h).
  * Any failure before publishing undoes every step: all objects this open mapped are unmapped and
  * freed, the file descriptor is closed, nothing is registered.
@@ -178,12 +179,21 @@ static struct image *load_tree(struct load *ld, struct source *s, const char *pa
     for (size_t i = 0; i < ld->nimages; i++)
         registry_add(ld->images[i]);
     debug_images_added(ld->images, ld->nimages);   /* debug.c: debuggers' list, plugin_addr_info */
-    diag_trace(ld->d, "%s: relocated and protected; running initializers", path);
+    diag_trace(ld->d, "%s: relocated and protected%s", path, ld->no_run ? "" : "; running initializers");
     for (size_t k = 0; loader_formats[k]; k++)     /* e.g. unwind tables to libgcc's __register_frame */
         if (loader_formats[k]->ready)
             loader_formats[k]->ready(ld);
     init_run(ld);
     return root;
+}
+
+/* The option flags this version knows; any other bit is refused. */
+#define KNOWN_FLAGS \
+    (PLUGIN_NO_LD_LIBRARY_PATH | PLUGIN_NO_RUN | PLUGIN_TRUSTED_FILES_ONLY | PLUGIN_CONFINE_DEPS)
+
+static bool no_run(const struct plugin_options *opts)
+{
+    return opts && (opts->flags & PLUGIN_NO_RUN);
 }
 
 /* Everything after the source is open: under the lock, registry first, then a full load. */
@@ -197,19 +207,17 @@ static plugin *open_locked(struct source *s, const char *path, const struct plug
         if (have) {
             diag_trace(d, "%s: already loaded as %s", path, image_name(have));
             source_close(s);
-            init_reopened(have, d);
+            init_reopened(have, d, !no_run(opts));
             return (plugin *)have;
         }
     }
-    struct load ld = { .d = d, .opts = opts, .static_host = host_is_static() };
+    struct load ld = { .d = d, .opts = opts, .static_host = host_is_static(), .no_run = no_run(opts) };
     struct image *root = load_tree(&ld, s, path);
     free(ld.images);
     free(ld.loaded_by);
     free(ld.scope);
     return (plugin *)root;
 }
-
-#define KNOWN_FLAGS (PLUGIN_NO_LD_LIBRARY_PATH | PLUGIN_TRUSTED_FILES_ONLY | PLUGIN_CONFINE_DEPS)
 
 static plugin *open_source(struct source *s, const char *path, const struct plugin_options *opts,
                            struct diag *d)
@@ -230,7 +238,7 @@ static plugin *open_source(struct source *s, const char *path, const struct plug
  * relative name is not a name match (the current directory may have changed): one stat gives
  * the file's identity. Anything else is opened, and the opened file's identity is compared with
  * every object's (open_locked), which also catches a second name of a loaded file. */
-static plugin *find_loaded(const char *path, struct diag *d)
+static plugin *find_loaded(const char *path, bool run, struct diag *d)
 {
     struct stat st;
     bool absolute = path[0] == '/';
@@ -241,7 +249,7 @@ static plugin *find_loaded(const char *path, struct diag *d)
                          : absolute        ? registry_find_path(path)
                                            : registry_find_id(st.st_dev, st.st_ino);
     if (have)
-        init_reopened(have, d);
+        init_reopened(have, d, run);
     load_unlock();
     if (have)
         diag_trace(d, "%s: already loaded as %s", path, image_name(have));
@@ -276,7 +284,7 @@ PLUGIN_API plugin *plugin_open_with(const char *path, const struct plugin_option
         diag_fail_raw(&d, PLUGIN_ERR_IO, "plugin: empty path");
         return finish(NULL, &mine, err);
     }
-    plugin *have = find_loaded(path, &d);
+    plugin *have = find_loaded(path, !no_run(opts), &d);
     if (have)
         return finish(have, &mine, err);
     if (source_open_file(&s, path, &d))

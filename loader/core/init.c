@@ -148,19 +148,27 @@ static void put_first(struct image **list, size_t n, const struct image *root)
 static void init_one(struct image *im, struct diag *d)
 {
     im->state = IMG_INITIALIZING;
+    __atomic_store_n(&im->run_pending, false, __ATOMIC_RELEASE);  /* lookups read it unlocked */
     if (im->fmt->run_init)
         im->fmt->run_init(im, saved_argc, saved_argv, environ, d);
     im->state = IMG_READY;
 }
 
+/* Whether init_list runs im: not initialized yet (and, with pending_only, held back by an open
+ * with PLUGIN_NO_RUN: a reopen runs those, not an object whose own open is still running). */
+static bool to_run(const struct image *im, bool pending_only)
+{
+    return im->state == IMG_RELOCATED && (!pending_only || im->run_pending);
+}
+
 /* Run the initializers of list[0..n) that have not run, from the back (dependencies first). */
-static void init_list(struct image **list, size_t n, struct diag *d)
+static void init_list(struct image **list, size_t n, bool pending_only, struct diag *d)
 {
     size_t todo = 0, k = 0;
     for (size_t i = 0; i < n; i++)
-        todo += list[i]->state == IMG_RELOCATED;
+        todo += to_run(list[i], pending_only);
     for (size_t i = n; i-- > 0;)
-        if (list[i]->state == IMG_RELOCATED) {
+        if (to_run(list[i], pending_only)) {
             diag_trace(d, "init order %zu/%zu: %s", ++k, todo, list[i]->path);
             init_one(list[i], d);
         }
@@ -232,6 +240,18 @@ static struct image **sort_tree(struct image *root, struct image *const *scope, 
     return list;
 }
 
+/* PLUGIN_NO_RUN: the open's objects wait for a later open without the flag (init_reopened) or
+ * for a plugin that needs them (init_run). They are on the finalizer list already, where an
+ * object whose initializers never started is skipped at exit. */
+static void hold_back(struct load *ld)
+{
+    for (size_t i = 0; i < ld->nimages; i++)
+        if (ld->images[i]->state == IMG_RELOCATED)
+            __atomic_store_n(&ld->images[i]->run_pending, true, __ATOMIC_RELEASE);
+    diag_trace(ld->d, "%s: PLUGIN_NO_RUN: not running the initializers of %zu objects", ld->images[0]->path,
+               ld->nimages);
+}
+
 void init_run(struct load *ld)
 {
     static bool registered;
@@ -243,6 +263,12 @@ void init_run(struct load *ld)
     }
     size_t n = 0;
     struct image **list = sort_tree(ld->images[0], ld->scope, ld->nscope, true, &n);
+    if (ld->no_run) {               /* the list is kept for the open that will run them */
+        if (list && !keep_list(ld->images[0], list, n))
+            free(list);
+        hold_back(ld);
+        return;
+    }
     if (!list) {                    /* no memory for the sort: later objects first, still once */
         diag_trace(ld->d, "%s: out of memory for the initializer order; reverse load order",
                    ld->images[0]->path);
@@ -252,7 +278,7 @@ void init_run(struct load *ld)
         return;
     }
     bool kept = keep_list(ld->images[0], list, n);  /* before any initializer: one may open */
-    init_list(list, n, ld->d);
+    init_list(list, n, false, ld->d);
     for (size_t i = 0; i < ld->nimages; i++)        /* not in the scope (none should be): once */
         if (ld->images[i]->state == IMG_RELOCATED)
             init_one(ld->images[i], ld->d);
@@ -260,14 +286,34 @@ void init_run(struct load *ld)
         free(list);
 }
 
+/* A plugin opened with PLUGIN_NO_RUN, opened again without it: the objects of its sorted list
+ * that still wait run now, dependencies first (the order its own open would have used). */
+static void run_held_back(const struct sorted_list *l, struct diag *d)
+{
+    size_t waiting = 0;
+    for (size_t i = 0; i < l->n; i++)
+        waiting += l->list[i]->run_pending;
+    if (!waiting)
+        return;
+    diag_trace(d, "%s: loaded with PLUGIN_NO_RUN; running the initializers of %zu objects now", l->root->path,
+               waiting);
+    init_list(l->list, l->n, true, d);
+}
+
 /* glibc's dlopen of an object it loaded as a dependency: the object's tree is sorted now (its
  * l_initfini becomes that list), and what in it is not initialized yet (an initializer of the
- * open that loaded it is running and opens it) is initialized. An object that already has its
- * list, and the process's own objects, are left alone. */
-void init_reopened(struct image *im, struct diag *d)
+ * open that loaded it is running and opens it, or an open with PLUGIN_NO_RUN loaded it) is
+ * initialized. An object that already has its list runs only what PLUGIN_NO_RUN held back. The
+ * process's own objects, and everything when run is false (this open has PLUGIN_NO_RUN), are
+ * left alone. */
+void init_reopened(struct image *im, struct diag *d, bool run)
 {
-    if (im->is_host || sorted_list_of(im))
+    const struct sorted_list *have = im->is_host ? NULL : sorted_list_of(im);
+    if (im->is_host || !run || have) {
+        if (have && run)
+            run_held_back(have, d);
         return;
+    }
     struct image **scope, **list = NULL;
     size_t nscope, n = 0;
     if (deps_tree(im, &scope, &nscope, d) == 0) {
@@ -280,7 +326,29 @@ void init_reopened(struct image *im, struct diag *d)
     }
     diag_trace(d, "%s: opened itself for the first time: its tree sorted again", im->path);
     bool kept = keep_list(im, list, n);
-    init_list(list, n, d);
+    init_list(list, n, false, d);
     if (!kept)
         free(list);
+}
+
+/* ---- what may run under PLUGIN_NO_RUN ----------------------------------------------------- */
+
+int init_may_call_resolver(struct load *ld, const struct image *im, const struct image *def, const char *reloc,
+                           uint64_t where, const char *sym)
+{
+    if (!ld->no_run || (def && (def->is_host || def->state >= IMG_INITIALIZING)))
+        return 0;
+    return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path,
+                     "%s at 0x%llx%s%s%s needs the IFUNC resolver of %s to run; PLUGIN_NO_RUN runs no code of the "
+                     "objects it loads", reloc, (unsigned long long)where, sym ? " (symbol " : "", sym ? sym : "",
+                     sym ? ")" : "", def ? image_name(def) : im->path);
+}
+
+int init_lookup_may_resolve(const struct image *im, const char *name, struct diag *d)
+{
+    if (!__atomic_load_n(&im->run_pending, __ATOMIC_ACQUIRE))
+        return 0;
+    return diag_fail_raw(d, PLUGIN_ERR_UNSUPPORTED, "plugin: symbol \"%s\" of plugin \"%s\" is chosen by a resolver "
+                         "function, which does not run before the object's initializers (opened with PLUGIN_NO_RUN; "
+                         "open it again without the flag to run them)", name, image_name(im));
 }

@@ -123,6 +123,7 @@ struct image {
     bool from_memory;
     bool has_id;
     bool symbolic;          /* looks at itself first when binding (ELF DT_SYMBOLIC) */
+    bool run_pending;       /* loaded with PLUGIN_NO_RUN: its initializers have not run yet */
     dev_t dev;
     ino_t ino;
     const struct arch *arch;
@@ -208,6 +209,7 @@ struct load {
     bool static_host;       /* no C library in the process: libc & co. come from the host */
     char denied[256];       /* the dependency being searched: its first candidate that could not
                              * be looked at ("PATH: Operation not permitted"), or "" */
+    bool no_run;            /* PLUGIN_NO_RUN: no initializer, no IFUNC resolver of these objects */
 };
 
 /* ---- the security policy (policy.c: its top comment lists every rule) --------------------
@@ -297,7 +299,16 @@ bool image_is_named(const struct image *im, const char *name);
 void init_run(struct load *ld);
 /* An open that found im already in the process: when im is ours and was loaded as a dependency,
  * it now gets its own sorted list, as glibc's dlopen gives it (its finalizer order may change). */
-void init_reopened(struct image *im, struct diag *d);
+void init_reopened(struct image *im, struct diag *d, bool run);
+/* An IFUNC resolver of def (NULL: im's own, an IRELATIVE) may be called for a relocation of im:
+ * always, except under PLUGIN_NO_RUN, where only the process's own objects' and our initialized
+ * objects' resolvers may run. When not, fails naming the relocation, its place and its symbol
+ * (sym may be NULL). */
+int init_may_call_resolver(struct load *ld, const struct image *im, const struct image *def, const char *reloc,
+                           uint64_t where, const char *sym);
+/* plugin_lookup of an IFUNC of im may call its resolver: not while im waits for its initializers
+ * (loaded with PLUGIN_NO_RUN). When not, fails naming the symbol. */
+int init_lookup_may_resolve(const struct image *im, const char *name, struct diag *d);
 void init_capture_args(int argc, char **argv, char **envp);
 
 /* tls.c: per-thread blocks of our thread-local modules. Register a template (init_size bytes of

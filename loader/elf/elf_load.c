@@ -76,8 +76,11 @@ static void *op_lookup(const struct image *im, const char *name, const char *ver
         return addr;
     }
     uint64_t a = elf_symbol_addr(im, s);
-    if (ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
+    if (ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC) {
+        if (init_lookup_may_resolve(im, name, d))       /* PLUGIN_NO_RUN: not before its initializers */
+            return NULL;
         a = im->arch->call_ifunc(a);
+    }
     return (void *)(uintptr_t)a;
 }
 

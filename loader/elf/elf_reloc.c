@@ -11,7 +11,8 @@
  *
  * IFUNC resolvers in objects of this open are called only after every object's ordinary
  * relocations are done (glibc does the same for IRELATIVE), because a resolver is code of the
- * object and may read its own GOT.
+ * object and may read its own GOT. Under PLUGIN_NO_RUN, a relocation that needs a resolver of an
+ * object that has not been initialized fails the open (core/init.c, init_may_call_resolver).
  */
 #include "elf/elf.h"
 
@@ -56,6 +57,13 @@ static int defer(struct walk *w, const struct reloc_type *rt, uint64_t where, in
     return 0;
 }
 
+/* The name of symbol symidx of im, for a message (the binding step checked the index). */
+static const char *symbol_name(const struct image *im, uint32_t symidx)
+{
+    const struct elf_object *o = elf_of(im);
+    return symidx < o->nsyms ? elf_str(o, o->symtab[symidx].st_name) : NULL;
+}
+
 static int symbol_value(struct walk *w, const struct reloc_type *rt, uint32_t symidx, uint64_t where,
                         int64_t addend, uint64_t *S, bool *deferred)
 {
@@ -73,6 +81,8 @@ static int symbol_value(struct walk *w, const struct reloc_type *rt, uint32_t sy
     *S = r->addr;
     if (!r->sym || !r->ifunc)
         return 0;
+    if (init_may_call_resolver(w->ld, w->im, r->def, rt->name, where, symbol_name(w->im, symidx)))
+        return -1;
     if (r->def->is_host || r->def->state >= IMG_RELOCATED) {
         *S = w->im->arch->call_ifunc(r->addr);
         return 0;
@@ -156,7 +166,8 @@ static __attribute__((noinline)) int relocate_one(struct walk *w, uint32_t type,
     if (rt->kind == RK_TLS)
         return elf_tls_relocate(w->ld, im, rt, symidx, where, A);
     if (rt->kind == RK_IRELATIVE)
-        return defer(w, rt, where, 0, im->bias + (uint64_t)A);
+        return init_may_call_resolver(w->ld, im, NULL, rt->name, where, NULL) ? -1
+                                                                              : defer(w, rt, where, 0, im->bias + (uint64_t)A);
     if (rt->kind != RK_RELATIVE && symbol_value(w, rt, symidx, where, A, &S, &later))
         return -1;
     if (later)

@@ -27,11 +27,13 @@
  * definition (glibc does not know ours), and an entry of a host object that the host dlclose'd
  * later stays (glibc never unloads an object whose unique definition it entered).
  *
- * Entries made during an open are pending (seen by that open's binding only) until the open
- * succeeds (elf_unique_commit); a failed open takes them back out (elf_unique_discard), so
- * nothing points into objects that were unmapped. Writers hold the load lock. Readers take no
- * lock: the table is chains that only grow at their head, each link published with a release
- * store; an entry taken back out is left allocated (a reader may still be on it).
+ * Entries made during an open are pending: kept in a table of their own, seen by that open's
+ * binding only, until the open succeeds (elf_unique_commit moves them into the process's table);
+ * a failed open frees them (elf_unique_discard), so nothing points into objects that were
+ * unmapped, and nothing is left behind (no reader other than the open ever saw them: a hostile
+ * file that fails to load again and again costs no memory). Writers hold the load lock. Readers
+ * of the process's table take no lock: it is chains that only grow at their head, each link
+ * published with a release store, and never shrink.
  */
 #include "elf/elf.h"
 
@@ -41,29 +43,32 @@
 enum { UNIQUE_BUCKETS = 1024 };
 
 struct unique {
-    struct unique *next;            /* the bucket's chain */
+    struct unique *next;            /* the bucket's chain (of the table it is in) */
     struct unique *pending_next;    /* entries of the open in progress */
     uint32_t hash;
-    bool pending;                   /* made by the open in progress: not yet for other readers */
     struct resolved def;
     char name[];
 };
 
-static struct unique *buckets[UNIQUE_BUCKETS];
-static struct unique *pending;      /* load lock */
+static struct unique *buckets[UNIQUE_BUCKETS];          /* the process's: read without a lock */
+static struct unique *pending_buckets[UNIQUE_BUCKETS];  /* the open in progress's: load lock */
+static struct unique *pending;      /* the same entries as one list (load lock) */
 
 static uint32_t bucket_of(uint32_t hash)
 {
     return hash % UNIQUE_BUCKETS;
 }
 
-/* The entry for name (hash: its GNU hash); pending ones only when mine (the open in progress). */
+/* The entry for name (hash: its GNU hash); pending ones too when mine (the open in progress,
+ * which holds the load lock). */
 static const struct unique *get(const char *name, uint32_t hash, bool mine)
 {
+    for (const struct unique *u = mine ? pending_buckets[bucket_of(hash)] : NULL; u; u = u->next)
+        if (u->hash == hash && strcmp(u->name, name) == 0)
+            return u;
     for (const struct unique *u = __atomic_load_n(&buckets[bucket_of(hash)], __ATOMIC_ACQUIRE); u;
          u = u->next) {
-        if (u->hash == hash && strcmp(u->name, name) == 0 &&
-            (mine || !__atomic_load_n(&u->pending, __ATOMIC_ACQUIRE)))
+        if (u->hash == hash && strcmp(u->name, name) == 0)
             return u;
     }
     return NULL;
@@ -87,11 +92,10 @@ static bool put(const char *name, uint32_t hash, const struct resolved *def)
     memcpy(u->name, name, len + 1);
     u->hash = hash;
     u->def = *def;
-    u->pending = true;
     u->pending_next = pending;
     pending = u;
-    u->next = buckets[bucket_of(hash)];
-    __atomic_store_n(&buckets[bucket_of(hash)], u, __ATOMIC_RELEASE);
+    u->next = pending_buckets[bucket_of(hash)];
+    pending_buckets[bucket_of(hash)] = u;
     return true;
 }
 
@@ -192,20 +196,25 @@ int elf_unique_register(struct load *ld, struct image *im)
     return 0;
 }
 
+/* The open succeeded: its entries join the process's table, each published whole (release). */
 void elf_unique_commit(void)
 {
-    for (struct unique *u = pending; u; u = u->pending_next)
-        __atomic_store_n(&u->pending, false, __ATOMIC_RELEASE);
+    for (struct unique *u = pending, *next; u; u = next) {
+        next = u->pending_next;
+        pending_buckets[bucket_of(u->hash)] = NULL;
+        u->next = buckets[bucket_of(u->hash)];
+        __atomic_store_n(&buckets[bucket_of(u->hash)], u, __ATOMIC_RELEASE);
+    }
     pending = NULL;
 }
 
+/* The open failed: its entries, which only it could see, are freed. */
 void elf_unique_discard(void)
 {
-    for (struct unique *u = pending; u; u = u->pending_next) {
-        struct unique **head = &buckets[bucket_of(u->hash)], *h = *head;
-        while (h && h->pending)             /* this open's entries are the chain's first ones */
-            h = h->next;
-        __atomic_store_n(head, h, __ATOMIC_RELEASE);
+    for (struct unique *u = pending, *next; u; u = next) {
+        next = u->pending_next;
+        pending_buckets[bucket_of(u->hash)] = NULL;
+        free(u);
     }
     pending = NULL;
 }

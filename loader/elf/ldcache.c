@@ -217,6 +217,11 @@ static const uint8_t *map_file(const char *path, uint64_t *size)
     return m;
 }
 
+const char *ldcache_find_in(const void *cache, uint64_t size, const char *name)
+{
+    return cache && name ? cache_find(cache, size, name) : NULL;
+}
+
 char *ldcache_lookup_in(const char *cache_path, const char *name)
 {
     uint64_t size;

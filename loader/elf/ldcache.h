@@ -6,6 +6,8 @@
 #ifndef PLUGIN_LDCACHE_H
 #define PLUGIN_LDCACHE_H
 
+#include <stdint.h>
+
 /* The path the cache (the process-wide one, /etc/ld.so.cache unless ldcache_use_file changed it)
  * gives for a library name (a soname such as "libz.so.1"), for this CPU; NULL when the cache has
  * no such entry, or is missing or malformed. The string lives as long as the process. The file is
@@ -15,6 +17,10 @@ const char *ldcache_lookup(const char *name);
 /* The same lookup in the cache file at cache_path, mapped for this call only (for tests and
  * tools). Returns a malloc'ed path, or NULL (no entry; missing or malformed file). */
 char *ldcache_lookup_in(const char *cache_path, const char *name);
+
+/* The same lookup in a cache already in memory (size bytes at cache): a pointer to the path
+ * inside it, or NULL. For the fuzzer, which hands the parser exactly the bytes it may read. */
+const char *ldcache_find_in(const void *cache, uint64_t size, const char *name);
 
 /* Use the cache file at path instead of /etc/ld.so.cache from now on (NULL: back to the default).
  * For tests, which cannot write the system's cache. Call with no open in progress. */

@@ -186,5 +186,8 @@ void *macho_lookup(const struct image *im, const char *name, struct diag *d)
     }
     if (rc == MACHO_NOT_FOUND)
         diag_fail_raw(d, PLUGIN_ERR_NOT_FOUND, "plugin: symbol \"%s\" not found in plugin \"%s\"", name, im->path);
+    if (rc == MACHO_FOUND && (def.e.flags & MACHO_EXPORT_STUB_AND_RESOLVER) &&
+        init_lookup_may_resolve(def.im, name, d))           /* PLUGIN_NO_RUN: not before its initializers */
+        return NULL;
     return rc == MACHO_FOUND ? lookup_value(&def) : NULL;
 }
