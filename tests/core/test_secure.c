@@ -1,8 +1,12 @@
 /*
  * test_secure.c — the security policy in secure mode (loader/core/policy.c, rule 7), in a process
  * the kernel really marked AT_SECURE: $(BUILD)/tests/secure_host (tests/secure_host.c) runs the
- * same steps twice, plainly and from a set-user-ID copy owned by nobody (uid 65534; run by root,
- * the effective user changes, so the kernel sets AT_SECURE). In the aarch64 lane, under
+ * same steps twice, plainly and from a set-user-ID copy owned by root that nobody (uid 65534,
+ * through setpriv) starts: the effective user differs from the real one, so the kernel sets
+ * AT_SECURE, and the effective user (root) can still read the fixtures wherever the checkout is
+ * (a checkout under /root is closed to nobody). The copy lives in a directory every user can
+ * search, laid out like the build directory (tests/, and fixtures -> the fixtures), so that its
+ * $ORIGIN and @executable_path lead where the original's do. In the aarch64 lane, under
  * qemu-user, binfmt_misc ignores the set-user-ID bit of the aarch64 program (its entry has no
  * 'C' flag), so the set-user-ID copy is of the emulator itself: the kernel marks the emulator's
  * process AT_SECURE and qemu hands that value to the program (and its glibc runs secure too).
@@ -41,7 +45,9 @@
 #define MACHO_CPU "arm64"
 #endif
 
-/* Copy src to dst, owned by nobody, set-user-ID. */
+#define SETPRIV "/usr/bin/setpriv"
+
+/* Copy src to dst, owned by root, set-user-ID. */
 static void make_setuid_copy(const char *src, const char *dst)
 {
     size_t size;
@@ -49,8 +55,36 @@ static void make_setuid_copy(const char *src, const char *dst)
     unlink(dst);
     write_file(dst, b, size);
     free(b);
-    cr_assert_eq(chown(dst, 65534, 65534), 0, "chown %s: %s", dst, strerror(errno));
+    cr_assert_eq(chown(dst, 0, 0), 0, "chown %s: %s", dst, strerror(errno));
     cr_assert_eq(chmod(dst, 04755), 0, "chmod %s: %s", dst, strerror(errno));
+}
+
+/* The directory the set-user-ID copy runs from: /tmp/plugin-secure-XXXXXX (mode 0755) with
+ * tests/ (0755) and fixtures -> FIXTURE_DIR. Returns it; *copy is where the copy goes. */
+static char *make_layout(char *copy, size_t n)
+{
+    char tmpl[] = "/tmp/plugin-secure-XXXXXX", link[PATH_MAX];
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    dir = strdup(dir);
+    snprintf(copy, n, "%s/tests", dir);
+    snprintf(link, sizeof link, "%s/fixtures", dir);
+    cr_assert(chmod(dir, 0755) == 0 && mkdir(copy, 0755) == 0 && symlink(FIXTURE_DIR, link) == 0,
+              "%s: %s", dir, strerror(errno));
+    snprintf(copy, n, "%s/tests/secure_host", dir);
+    return dir;
+}
+
+static void remove_layout(char *dir, const char *copy)
+{
+    char path[PATH_MAX];
+    unlink(copy);
+    snprintf(path, sizeof path, "%s/fixtures", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/tests", dir);
+    rmdir(path);
+    rmdir(dir);
+    free(dir);
 }
 
 #ifdef UNDER_QEMU
@@ -114,18 +148,20 @@ Test(secure, set_user_id_process_restricts_search_paths, .timeout = 300)
     cr_assert_eq(plain.code, 0, "plain run: exit %d\n%s%s", plain.code, plain.out, plain.err);
     cr_assert(!strncmp(plain.out, "secure=0\n", 9), "plain run is secure:\n%s", plain.out);
 
+    if (access(SETPRIV, X_OK) != 0)
+        cr_skip_test("needs " SETPRIV " (util-linux) to start the set-user-ID copy as nobody");
     char suid[PATH_MAX];
-    snprintf(suid, sizeof suid, "%s/tests/setuid-copy-%d", BUILD_DIR, (int)getpid());
+    char *dir = make_layout(suid, sizeof suid);
+    char *sargv[40] = { SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups", suid };
 #ifdef UNDER_QEMU
     make_setuid_copy(qemu_path(), suid);
-    char *sargv[32] = { suid, HOST };
-    struct run sec = run_steps(sargv, 2);
+    sargv[5] = HOST;
+    struct run sec = run_steps(sargv, 6);
 #else
     make_setuid_copy(HOST, suid);
-    char *sargv[32] = { suid };
-    struct run sec = run_steps(sargv, 1);
+    struct run sec = run_steps(sargv, 5);
 #endif
-    unlink(suid);
+    remove_layout(dir, suid);
     cr_assert_eq(sec.code, 0, "set-user-ID run: exit %d\n%s%s", sec.code, sec.out, sec.err);
     if (strncmp(sec.out, "secure=1\n", 9) != 0)
         cr_skip_test("the kernel did not set AT_SECURE for the set-user-ID copy (a nosuid mount?): %s", sec.out);
