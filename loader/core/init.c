@@ -54,15 +54,6 @@ static int saved_argc;
 static char **saved_argv;
 static struct image *fini_head;     /* every image handed to init_run, newest first */
 
-/* The sorted list of each open's plugin (glibc's l_initfini of a dlopen'ed object). */
-struct sorted_list {
-    const struct image *root;
-    struct image **list;            /* every object of root's tree that is ours, root first */
-    size_t n;
-};
-static struct sorted_list *lists;
-static size_t nlists, caplists;
-
 void init_capture_args(int argc, char **argv, char **envp)
 {
     (void)envp;
@@ -90,20 +81,16 @@ struct sort {
     const struct image *root;   /* the plugin being opened: no edges yet (NULL at exit) */
 };
 
-static const struct sorted_list *sorted_list_of(const struct image *im)
-{
-    for (size_t i = 0; i < nlists; i++)
-        if (lists[i].root == im)
-            return &lists[i];
-    return NULL;
-}
-
-/* im's edges, as described at the top of the file. */
+/* im's edges, as described at the top of the file (im->initfini: the sorted list of an object
+ * opened as a plugin, every object of its tree that is ours, itself first). */
 static struct image *const *edges(const struct sort *s, const struct image *im, size_t *n)
 {
-    const struct sorted_list *l = im == s->root ? NULL : sorted_list_of(im);
-    *n = im == s->root ? 0 : l ? l->n : im->nneeded;
-    return l ? l->list : im->needed;
+    if (im == s->root) {
+        *n = 0;
+        return NULL;
+    }
+    *n = im->initfini ? im->ninitfini : im->nneeded;
+    return im->initfini ? im->initfini : im->needed;
 }
 
 static void visit(struct sort *s, struct image *im)
@@ -174,20 +161,11 @@ static void init_list(struct image **list, size_t n, bool pending_only, struct d
         }
 }
 
-/* Keep the plugin's sorted list for later sorts; false when there is no room (then it is not
- * kept, and later sorts take the plugin's DT_NEEDED entries as its edges). */
-static bool keep_list(const struct image *root, struct image **list, size_t n)
+/* Keep the plugin's sorted list for later sorts (it owns list from now on). */
+static void keep_list(struct image *root, struct image **list, size_t n)
 {
-    if (nlists == caplists) {
-        size_t ncap = caplists ? caplists * 2 : 16;
-        struct sorted_list *g = realloc(lists, ncap * sizeof *g);
-        if (!g)
-            return false;
-        lists = g;
-        caplists = ncap;
-    }
-    lists[nlists++] = (struct sorted_list){ root, list, n };
-    return true;
+    root->initfini = list;
+    root->ninitfini = n;
 }
 
 static void fini_one(struct image *im)
@@ -264,8 +242,8 @@ void init_run(struct load *ld)
     size_t n = 0;
     struct image **list = sort_tree(ld->images[0], ld->scope, ld->nscope, true, &n);
     if (ld->no_run) {               /* the list is kept for the open that will run them */
-        if (list && !keep_list(ld->images[0], list, n))
-            free(list);
+        if (list)
+            keep_list(ld->images[0], list, n);
         hold_back(ld);
         return;
     }
@@ -277,27 +255,25 @@ void init_run(struct load *ld)
                 init_one(ld->images[i], ld->d);
         return;
     }
-    bool kept = keep_list(ld->images[0], list, n);  /* before any initializer: one may open */
+    keep_list(ld->images[0], list, n);              /* before any initializer: one may open */
     init_list(list, n, false, ld->d);
     for (size_t i = 0; i < ld->nimages; i++)        /* not in the scope (none should be): once */
         if (ld->images[i]->state == IMG_RELOCATED)
             init_one(ld->images[i], ld->d);
-    if (!kept)
-        free(list);
 }
 
 /* A plugin opened with PLUGIN_NO_RUN, opened again without it: the objects of its sorted list
  * that still wait run now, dependencies first (the order its own open would have used). */
-static void run_held_back(const struct sorted_list *l, struct diag *d)
+static void run_held_back(const struct image *root, struct diag *d)
 {
     size_t waiting = 0;
-    for (size_t i = 0; i < l->n; i++)
-        waiting += l->list[i]->run_pending;
+    for (size_t i = 0; i < root->ninitfini; i++)
+        waiting += root->initfini[i]->run_pending;
     if (!waiting)
         return;
-    diag_trace(d, "%s: loaded with PLUGIN_NO_RUN; running the initializers of %zu objects now", l->root->path,
+    diag_trace(d, "%s: loaded with PLUGIN_NO_RUN; running the initializers of %zu objects now", root->path,
                waiting);
-    init_list(l->list, l->n, true, d);
+    init_list(root->initfini, root->ninitfini, true, d);
 }
 
 /* glibc's dlopen of an object it loaded as a dependency: the object's tree is sorted now (its
@@ -308,10 +284,9 @@ static void run_held_back(const struct sorted_list *l, struct diag *d)
  * left alone. */
 void init_reopened(struct image *im, struct diag *d, bool run)
 {
-    const struct sorted_list *have = im->is_host ? NULL : sorted_list_of(im);
-    if (im->is_host || !run || have) {
-        if (have && run)
-            run_held_back(have, d);
+    if (im->is_host || !run || im->initfini) {
+        if (!im->is_host && run)
+            run_held_back(im, d);
         return;
     }
     struct image **scope, **list = NULL;
@@ -325,10 +300,8 @@ void init_reopened(struct image *im, struct diag *d, bool run)
         return;
     }
     diag_trace(d, "%s: opened itself for the first time: its tree sorted again", im->path);
-    bool kept = keep_list(im, list, n);
+    keep_list(im, list, n);
     init_list(list, n, false, d);
-    if (!kept)
-        free(list);
 }
 
 /* ---- what may run under PLUGIN_NO_RUN ----------------------------------------------------- */

@@ -145,6 +145,8 @@ struct image {
 
     struct image *next;     /* registry: our images in load order */
     struct image *fini_next;/* initialized images, newest first */
+    struct image **initfini;/* opened as a plugin: its tree sorted (glibc's l_initfini; core/init.c) */
+    size_t ninitfini;
     unsigned visit;         /* scratch mark for graph walks */
     const void *host_key;   /* host images: dlpi_phdr, which identifies the object */
     struct export_table *exports;   /* plugin_lookup's table, built on first use (core/exports.h) */
