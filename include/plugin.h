@@ -264,6 +264,23 @@
 
 #include <stddef.h>
 
+/*
+ * The version of this header: MAJOR.MINOR.PATCH. The one place the version is written: the
+ * Makefile reads these three lines for plugin.pc and the shared library's names (soname
+ * libplugin.so.MAJOR, file libplugin.so.MAJOR.MINOR.PATCH). MAJOR changes when the ABI breaks
+ * (a function removed or changed); MINOR when functions are added; PATCH for fixes only.
+ */
+#define PLUGIN_VERSION_MAJOR 0
+#define PLUGIN_VERSION_MINOR 1
+#define PLUGIN_VERSION_PATCH 0
+/* PLUGIN_VERSION is the string "MAJOR.MINOR.PATCH" made from the three numbers above, so that
+ * the numbers are written once: # turns a macro argument into a string literal, and the extra
+ * level of macro (PLUGIN_VERSION_STRING_) lets the arguments expand to their digits first. */
+#define PLUGIN_VERSION_STRING_(major, minor, patch) #major "." #minor "." #patch
+#define PLUGIN_VERSION_STRING(major, minor, patch) PLUGIN_VERSION_STRING_(major, minor, patch)
+#define PLUGIN_VERSION \
+    PLUGIN_VERSION_STRING(PLUGIN_VERSION_MAJOR, PLUGIN_VERSION_MINOR, PLUGIN_VERSION_PATCH)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -450,6 +467,11 @@ const char *plugin_path(const plugin *p);
 
 /* A short English name for an error code ("format error", ...). */
 const char *plugin_strerror(enum plugin_errc code);
+
+/* The version of the library the program runs with, "MAJOR.MINOR.PATCH": PLUGIN_VERSION as it
+ * was when the library was built, which may differ from the PLUGIN_VERSION the program was
+ * compiled with (a newer libplugin.so.0 installed since). */
+const char *plugin_version(void);
 
 #ifdef __cplusplus
 }
