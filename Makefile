@@ -8,14 +8,34 @@
 #                        ThreadSanitizer (build/tsan; about 20 s; tests/stress.c)
 #   make ARCH=aarch64 [test]    cross-build everything into build/aarch64 (and run it under qemu)
 #   make check-layout    the include graph between loader/core, elf, macho, tools (no cycle)
-#   make install PREFIX=/usr/local DESTDIR=  header, libraries, CLI, pkg-config file
+#   make install PREFIX=/usr/local DESTDIR=  headers, libraries, CLI, pkg-config file, man pages,
+#                        gdb script (directories: PREFIX, BINDIR, LIBDIR, INCLUDEDIR, DATADIR,
+#                        MANDIR, as GNU's bindir, libdir, ...); make uninstall removes them again
+#   make install-check   install into a temporary DESTDIR, build examples/outside against it
+#                        (pkg-config, shared and -static), run both, uninstall (scripts/install-check.sh)
 #
 # On an x86-64 host, `make test` runs the native suite, then the same suite built for aarch64
 # under qemu-user. Every target that needs packages runs scripts/deps.sh first (quick when
 # nothing is missing).
 
-PREFIX   ?= /usr/local
-DESTDIR  ?=
+# Installation directories, named as the GNU coding standards name them (in capitals, as PREFIX
+# was): DESTDIR is prepended to each when installing (staged installs, packages).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+DESTDIR    ?=
+
+# The version, from its one source: the PLUGIN_VERSION_MAJOR/MINOR/PATCH lines of plugin.h.
+# The shared library is built as libplugin.so with the soname libplugin.so.MAJOR, and installed
+# as distributions lay it out: libplugin.so.MAJOR.MINOR.PATCH, the file; libplugin.so.MAJOR,
+# the link the dynamic loader opens (the soname); libplugin.so, the link `-lplugin` finds.
+version_part = $(shell sed -n 's/^\#define PLUGIN_VERSION_$(1) *\([0-9][0-9]*\)$$/\1/p' include/plugin.h)
+VERSION_MAJOR := $(call version_part,MAJOR)
+VERSION       := $(VERSION_MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+SONAME        := libplugin.so.$(VERSION_MAJOR)
 SANITIZE ?=
 comma    := ,
 
@@ -68,8 +88,8 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 DEMO_STAMP := $(BUILD)/.deps-demo-ok
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all deps demo test install clean check-layout
-all: $(BUILD)/libplugin.a $(BUILD)/libplugin.so $(BUILD)/plugin
+.PHONY: all deps demo test install uninstall install-check clean check-layout
+all: $(BUILD)/libplugin.a $(BUILD)/libplugin.so $(BUILD)/plugin $(BUILD)/plugin.pc
 
 $(DEMO_STAMP):
 	@bash scripts/deps.sh $(if $(CROSS),test,demo)
@@ -87,37 +107,93 @@ $(BUILD)/libplugin.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libplugin.so: $(LIB_OBJS)
-	$(CC) -shared $(SANFLAGS) -Wl,-soname,libplugin.so.0 -Wl,-z,relro,-z,now -o $@ $^ $(ELF_LIBS)
+# The exported symbols are exactly those of loader/libplugin.map (the public API and the debugger
+# hook, symbol version PLUGIN_0); a name listed there that no object defines is an error.
+LIB_MAP := loader/libplugin.map
+$(BUILD)/libplugin.so: $(LIB_OBJS) $(LIB_MAP)
+	$(CC) -shared $(SANFLAGS) -Wl,-soname,$(SONAME) -Wl,-z,relro,-z,now \
+	  -Wl,--version-script,$(LIB_MAP) -Wl,--no-undefined-version -o $@ $(LIB_OBJS) $(ELF_LIBS)
 
 $(BUILD)/plugin: $(wildcard tools/*.c tools/*.h) $(BUILD)/libplugin.a
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.c,$^) $(BUILD)/libplugin.a \
 	  $(ELF_LIBS)
 
-# pkg-config file for the PREFIX it is installed under (written by make install).
+# ---- installation ----
+# plugin.pc, for the directories of this make invocation: written when its text changes (as the
+# test list in mk/tests.mk), so that `make install PREFIX=/usr` after a plain `make` installs a
+# file that names /usr. Directories under PREFIX are written relative to ${prefix}, as pkg-config
+# files usually are. Libs.private / Requires.private are what a -static link needs besides
+# libplugin.a: libelf (whose libelf.pc requires zlib: libelf.a calls deflate and inflate, and
+# nothing else outside the C library), and -lpthread for C libraries that still keep threads
+# apart (glibc >= 2.34 has them in libc).
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 define plugin_pc
 prefix=$(PREFIX)
-libdir=$${prefix}/lib
-includedir=$${prefix}/include
+libdir=$(call pc_dir,$(LIBDIR))
+includedir=$(call pc_dir,$(INCLUDEDIR))
 
 Name: plugin
 Description: load ELF and Mach-O plugins without libdl
-Version: 0.1.0
+Version: $(VERSION)
 Cflags: -I$${includedir}
 Libs: -L$${libdir} -lplugin
-Libs.private: -lelf -lz -lpthread
+Libs.private: -lpthread
 Requires.private: libelf
 endef
 export plugin_pc
 
+$(BUILD)/plugin.pc: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' "$$plugin_pc" | cmp -s - $@ || printf '%s\n' "$$plugin_pc" > $@
+
+.PHONY: FORCE
+FORCE:
+
+# What is installed, every path relative to DESTDIR: the public headers, the static library, the
+# shared library (file and two links), plugin.pc, the CLI, the gdb script (DATADIR/plugin: gdb
+# users `source` it, README "Debugging plugins"), the man pages and, for every name listed on a
+# `.\" links:` line of a man/*.3 page, a page that includes it (`.so man3/PAGE.3`), so that
+# `man plugin_lookup` shows plugin_open(3). uninstall removes exactly these files, and
+# DATADIR/plugin, which is ours, once empty; the standard directories stay.
+HEADERS     := $(wildcard include/*.h)
+MAN1        := $(wildcard man/*.1)
+MAN3        := $(wildcard man/*.3)
+LIB_FILE    := libplugin.so.$(VERSION)
+GDB_SCRIPT  := plugin-gdb.py
+D_BIN       := $(DESTDIR)$(BINDIR)
+D_LIB       := $(DESTDIR)$(LIBDIR)
+D_INC       := $(DESTDIR)$(INCLUDEDIR)
+D_SHARE     := $(DESTDIR)$(DATADIR)/plugin
+D_MAN       := $(DESTDIR)$(MANDIR)
+MAN_LINKS    = bash scripts/man-links.sh $(MAN3)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 include/plugin.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/libplugin.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/libplugin.so $(DESTDIR)$(PREFIX)/lib/libplugin.so.0
-	ln -sf libplugin.so.0 $(DESTDIR)$(PREFIX)/lib/libplugin.so
-	printf '%s\n' "$$plugin_pc" > $(DESTDIR)$(PREFIX)/lib/pkgconfig/plugin.pc
-	install -m 755 $(BUILD)/plugin $(DESTDIR)$(PREFIX)/bin/
+	install -d $(D_INC) $(D_LIB)/pkgconfig $(D_BIN) $(D_SHARE) $(D_MAN)/man1 $(D_MAN)/man3
+	install -m 644 $(HEADERS) $(D_INC)/
+	install -m 644 $(BUILD)/libplugin.a $(D_LIB)/
+	install -m 755 $(BUILD)/libplugin.so $(D_LIB)/$(LIB_FILE)
+	ln -sf $(LIB_FILE) $(D_LIB)/$(SONAME)
+	ln -sf $(SONAME) $(D_LIB)/libplugin.so
+	install -m 644 $(BUILD)/plugin.pc $(D_LIB)/pkgconfig/plugin.pc
+	install -m 755 $(BUILD)/plugin $(D_BIN)/
+	install -m 644 tools/$(GDB_SCRIPT) $(D_SHARE)/
+	install -m 644 $(MAN1) $(D_MAN)/man1/
+	install -m 644 $(MAN3) $(D_MAN)/man3/
+	links=$$($(MAN_LINKS)) && printf '%s\n' "$$links" | while read -r link page; do \
+	  [ -z "$$link" ] || { printf '.so man3/%s\n' "$$page" > $(D_MAN)/man3/$$link && \
+	                       chmod 644 $(D_MAN)/man3/$$link; } || exit 1; done
+
+uninstall:
+	rm -f $(addprefix $(D_INC)/,$(notdir $(HEADERS)))
+	rm -f $(addprefix $(D_LIB)/,libplugin.a $(LIB_FILE) $(SONAME) libplugin.so pkgconfig/plugin.pc)
+	rm -f $(D_BIN)/plugin $(D_SHARE)/$(GDB_SCRIPT)
+	rm -f $(addprefix $(D_MAN)/man1/,$(notdir $(MAN1))) $(addprefix $(D_MAN)/man3/,$(notdir $(MAN3)))
+	links=$$($(MAN_LINKS)) && printf '%s\n' "$$links" | while read -r link page; do \
+	  [ -z "$$link" ] || rm -f $(D_MAN)/man3/$$link; done
+	if [ -d $(D_SHARE) ]; then rmdir --ignore-fail-on-non-empty $(D_SHARE); fi
+
+install-check: $(DEPS_STAMP) all
+	bash scripts/install-check.sh
 
 clean:
 	rm -rf build
