@@ -274,7 +274,7 @@ TEST_SRCS := $(wildcard tests/*/test_*.c) tests/helpers.c
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/obj/%.o,$(TEST_SRCS))
 TEST_BIN  := $(BUILD)/tests/test_plugin
 TEST_DEFS := -DFIXTURE_DIR=\"$(abspath $(FIX))\" -DPLUGIN_CLI=\"$(abspath $(BUILD)/plugin)\" \
-             -DBUILD_DIR=\"$(abspath $(BUILD))\" $(if $(CROSS),-DUNDER_QEMU=1)
+             -DBUILD_DIR=\"$(abspath $(BUILD))\" -DSOURCE_DIR=\"$(abspath .)\" $(if $(CROSS),-DUNDER_QEMU=1)
 TEST_HDRS := $(wildcard tests/*.h include/*.h arch/*.h loader/*/*.h)
 
 $(BUILD)/tests/obj/%.o: tests/%.c $(TEST_HDRS) | $(DEPS_STAMP)
@@ -340,3 +340,6 @@ $(BUILD)/tests/jail_host: tests/jail_host.c $(BUILD)/libplugin.a | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -o $@ $< $(BUILD)/libplugin.a $(ELF_LIBS)
 $(TEST_BIN): | $(BUILD)/tests/jail_host
+
+# tests/cli/test_package.c reads the shared library and the pkg-config file of the build.
+$(TEST_BIN): | $(BUILD)/libplugin.so $(BUILD)/plugin.pc

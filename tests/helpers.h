@@ -1,7 +1,8 @@
 /*
  * helpers.h — shared by every test file (tests/<folder>/test_*.c, compiled into the one test binary).
  *
- * FIXTURE_DIR, PLUGIN_CLI and BUILD_DIR are absolute paths given by mk/tests.mk.
+ * FIXTURE_DIR, PLUGIN_CLI, BUILD_DIR and SOURCE_DIR (the checkout) are absolute paths given by
+ * mk/tests.mk.
  */
 #ifndef TEST_HELPERS_H
 #define TEST_HELPERS_H
