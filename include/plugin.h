@@ -387,7 +387,7 @@ typedef struct plugin_error {
  *                                                init.address: the function, called next
  *   PLUGIN_TRACE_FAILURE  the path given to the  failure.code, failure.message (as in
  *                         open                   plugin_error): the open failed; its last event
- *   PLUGIN_TRACE_OTHER    the object, or NULL    none: text says it all (reservations, RELRO,
+ *   PLUGIN_TRACE_OTHER    NULL (text names it)   none: text says it all (reservations, RELRO,
  *                                                thread-local blocks, unwind tables, init order...)
  *
  * ns is the time since the open began (CLOCK_MONOTONIC, in nanoseconds): never decreasing from
