@@ -37,6 +37,12 @@
  *   addr_info     plugin_addr_info / dladdr of an address inside a function of libcrypto.
  *   memory        bytes per loaded object: a fresh child opens 100 copies of the small plugin;
  *                 RSS (resident pages) and heap (mallinfo2) before and after, divided by 100.
+ *   trace         what tracing costs, plugin_open against itself: the cold open (warm loader) of
+ *                 the generated object with 100k relative and 10k symbolic relocations (10k
+ *                 bindings, each an event) with a trace callback that does nothing (the "plugin"
+ *                 column) and without one (the "glibc" column, here plugin_open too), alternating.
+ *                 Not libcrypto: the parent process has it open (addr_info), so a child's open of
+ *                 it would be a reopen.
  * Repeated measurements (reopen, lookup) run REPEATS times; the spread is over those.
  *
  * Each loader opens its own copy of every generated object (…so and …_glibc.so: same bytes,
@@ -165,7 +171,25 @@ static void glibc_warm(void)
     sink += (uintptr_t)glibc_open(warm_glibc);
 }
 
+/* plugin_open with a trace callback that only reads each event: the cost of building them. */
+static void nop_trace(void *ctx, const struct plugin_trace_event *ev)
+{
+    (void)ctx;
+    sink += ev->ns;
+}
+
+static void *plugin_open_traced(const char *path)
+{
+    struct plugin_options o = { .trace = nop_trace };
+    plugin_error err;
+    plugin *p = plugin_open_with(path, &o, &err);
+    if (!p)
+        fprintf(stderr, "bench: %s\n", err.message);
+    return p;
+}
+
 static const struct loader PLUGIN = { "plugin", plugin_open_path, plugin_sym, plugin_warm };
+static const struct loader PLUGIN_TRACED = { "plugin (traced)", plugin_open_traced, plugin_sym, plugin_warm };
 static const struct loader GLIBC = { "glibc", glibc_open, glibc_sym, glibc_warm };
 
 static int cmp_double(const void *a, const void *b)
@@ -914,6 +938,25 @@ static void cold_rows(const char *dir)
                   "LLVMContextCreate", true, BIG_RUNS);
 }
 
+/* The same cold open (warm loader) with and without a trace callback, alternating. */
+static void trace_rows(const char *dir)
+{
+    char path[PATH_BUF];
+    double on[COLD_RUNS], off[COLD_RUNS];
+    snprintf(path, sizeof path, "%s/bench_relocs_100000.so", dir);
+    bool ok = access(path, R_OK) == 0;
+    struct row *r = add_row("trace", 110000, "trace: cold open %s, callback on | off", "generated (100k + 10k)");
+    if (!r)
+        return;
+    for (int i = 0; i < COLD_RUNS && ok; i++) {
+        on[i] = cold_once(&PLUGIN_TRACED, path, "bench_relocs", true);
+        off[i] = cold_once(&PLUGIN, path, "bench_relocs", true);
+        ok = on[i] >= 0 && off[i] >= 0;
+    }
+    r->p = ok ? stats_of(on, COLD_RUNS) : FAILED;
+    r->g = ok ? stats_of(off, COLD_RUNS) : FAILED;
+}
+
 /* Open time against relocation count: generated objects, warm loader. */
 static void growth_rows(const char *dir)
 {
@@ -1089,6 +1132,7 @@ int main(int argc, char **argv)
     growth_rows(dir);
     warm_rows(dir);
     memory_rows(dir);
+    trace_rows(dir);
     print_table();
     return write_files(out ? out : dir);
 }

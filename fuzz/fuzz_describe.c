@@ -81,7 +81,7 @@ static void describe_elf(const uint8_t *data, size_t size)
     if (size < SELFMAG || memcmp(data, ELFMAG, SELFMAG) != 0)
         return;
     plugin_error err = { PLUGIN_OK, "" };
-    struct diag d = { &err, NULL, NULL };
+    struct diag d = { .err = &err };
     struct image *im = elf_describe_memory(data, size, "fuzz-input", &d);
     if (!im) {
         fuzz_check_failure(&err, "elf_describe_memory");
@@ -102,7 +102,7 @@ static void describe_elf(const uint8_t *data, size_t size)
 static void describe_macho(const uint8_t *data, size_t size)
 {
     plugin_error err = { PLUGIN_OK, "" };
-    struct diag d = { &err, NULL, NULL };
+    struct diag d = { .err = &err };
     struct source s;
     struct macho_description desc = { 0 };
     source_open_memory(&s, data, size, "fuzz-input");

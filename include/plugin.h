@@ -325,10 +325,11 @@ typedef struct plugin_error {
  *               (rule 6 below).
  *               PLUGIN_NO_RUN: load without running any of the loaded objects' code (below).
  *               Other bits are reserved and must be 0 (PLUGIN_ERR_UNSUPPORTED).
- * trace         When non-NULL, called with one line (no trailing newline) for every step of the
- *               load: file opened, segment mapped, dependency found, relocations applied per
- *               type, symbol bound, protections set, initializer called. Called with the load
- *               lock held: it must not call plugin_open.
+ * trace         When non-NULL, called with one event (struct plugin_trace_event, below) for every
+ *               step of the load: file found, segment mapped, dependency resolved, relocations
+ *               applied per type, symbol bound, protections set, initializer called, and a last
+ *               event when the open fails. It must not call plugin_open (most events come with
+ *               the load lock held). The event and its strings live only during the call.
  * trace_ctx     Passed to trace.
  */
 #define PLUGIN_NO_LD_LIBRARY_PATH 0x1u
@@ -368,12 +369,118 @@ typedef struct plugin_error {
  */
 #define PLUGIN_NO_RUN 0x2u
 
+/*
+ * Tracing — what the loader does, step by step, as events.
+ *
+ * With opts.trace set, every open calls it with one struct plugin_trace_event per step. Every
+ * event has a kind, the object it is about, a human-readable line (text: what `plugin load
+ * --trace` prints) and its time; the fields of its kind say the rest (the other kinds' fields
+ * are zero). An unknown kind must be treated as PLUGIN_TRACE_OTHER: kinds may be added.
+ *
+ *   kind                  object                 fields
+ *   PLUGIN_TRACE_FOUND    the file found         found.via: how (below); found.name: the name
+ *                                                searched for (DT_NEEDED, LC_LOAD_DYLIB), NULL
+ *                                                for the file given to plugin_open
+ *   PLUGIN_TRACE_SEGMENT  the mapped object      segment.address, .size: the pages mapped from
+ *                                                the file (a zero-filled rest is an OTHER event);
+ *                                                .offset: their offset in the file (in the
+ *                                                buffer for a memory image: copied, not mapped);
+ *                                                .prot: the segment's PROT_READ | PROT_WRITE |
+ *                                                PROT_EXEC
+ *   PLUGIN_TRACE_DEPENDENCY  the needing object  dependency.name: the name needed;
+ *                                                dependency.result: the path of the object that
+ *                                                provides it, NULL when the host does (a -static
+ *                                                host's C runtime, a Mach-O system library);
+ *                                                dependency.via: how it was found
+ *   PLUGIN_TRACE_RELOCS   the relocated object   relocs.type ("R_X86_64_RELATIVE", ...),
+ *                                                relocs.count: how many of that type were applied
+ *   PLUGIN_TRACE_BIND     the referencing object bind.symbol, bind.version (NULL: unversioned),
+ *                                                bind.definer: the defining object's path, "the
+ *                                                resolve callback", "the loader" or NULL (a weak
+ *                                                reference left 0); bind.value: the address bound
+ *   PLUGIN_TRACE_INIT     the initialized object init.what ("DT_INIT", "DT_INIT_ARRAY",
+ *                                                "__mod_init_func", "__init_offsets"),
+ *                                                init.index (in that array),
+ *                                                init.address: the function, called next
+ *   PLUGIN_TRACE_FAILURE  the path given to the  failure.code, failure.message (as in
+ *                         open                   plugin_error): the open failed; its last event
+ *   PLUGIN_TRACE_OTHER    NULL (text names it)   none: text says it all (reservations, RELRO,
+ *                                                thread-local blocks, unwind tables, init order...)
+ *
+ * ns is the time since the open began (CLOCK_MONOTONIC, in nanoseconds): never decreasing from
+ * one event of an open to the next. A nested open (an initializer calling plugin_open) has its
+ * own events, from its own start. The clock is read only when tracing is on: with no trace
+ * callback and no PLUGIN_DEBUG, no event is built and none of its arguments is computed.
+ *
+ * PLUGIN_DEBUG, in the environment, prints the same events to stderr the way glibc's LD_DEBUG
+ * does: one line "<pid>:\t<text>" each, written with one write(2). Its value is a list of
+ * categories separated by ',' or ':':
+ *   files     objects found (and how), searched for, loaded, mapped, dependencies resolved,
+ *             symbol versions, thread-local storage, unwind tables
+ *   bindings  each symbol bound: referencing object, symbol@version, defining object, address
+ *   reloc     relocations applied per type, IFUNC resolvers called, RELRO made read-only
+ *   init      the initializer order, each initializer called, PLUGIN_NO_RUN's held-back ones
+ *   all       all of them
+ *   help      the list of categories (to stderr, once); the open goes on
+ * A failure event is printed under every category. Unknown words are ignored. The variable is
+ * read once, at the first open of the process (later changes are not seen). It is ignored in
+ * secure mode (AT_SECURE, a set-user-ID or set-group-ID program): its lines give the load
+ * addresses of a privileged process to whoever started it. (glibc's ld.so honours LD_DEBUG there,
+ * to stderr, and ignores only LD_DEBUG_OUTPUT: we are stricter.) A trace callback and PLUGIN_DEBUG
+ * both on: the callback gets every event, stderr those of PLUGIN_DEBUG's categories.
+ */
+enum plugin_trace_kind {
+    PLUGIN_TRACE_OTHER = 0,
+    PLUGIN_TRACE_FOUND,
+    PLUGIN_TRACE_SEGMENT,
+    PLUGIN_TRACE_DEPENDENCY,
+    PLUGIN_TRACE_RELOCS,
+    PLUGIN_TRACE_BIND,
+    PLUGIN_TRACE_INIT,
+    PLUGIN_TRACE_FAILURE,
+};
+
+/* How an object was found: the step of the search (plugin.h's "Dependency search") that gave it. */
+enum plugin_trace_via {
+    PLUGIN_VIA_PATH = 0,        /* the path given to plugin_open, or a needed name with a '/' */
+    PLUGIN_VIA_MEMORY,          /* plugin_open_memory's buffer */
+    PLUGIN_VIA_LOADED,          /* already loaded (by us or the system loader): reused */
+    PLUGIN_VIA_RPATH,           /* DT_RPATH of the loading chain or of the executable; Mach-O LC_RPATH */
+    PLUGIN_VIA_LD_LIBRARY_PATH,
+    PLUGIN_VIA_SEARCH_PATHS,    /* the options' search_paths */
+    PLUGIN_VIA_RUNPATH,         /* DT_RUNPATH of the needing object */
+    PLUGIN_VIA_CACHE,           /* /etc/ld.so.cache */
+    PLUGIN_VIA_SYSTEM_DIR,      /* the default directories */
+    PLUGIN_VIA_LOADER_PATH,     /* Mach-O @loader_path or @executable_path */
+    PLUGIN_VIA_HOST,            /* provided by the host: no file loaded */
+};
+
+struct plugin_trace_event {
+    enum plugin_trace_kind kind;
+    unsigned long long ns;      /* since the start of the open */
+    const char *object;         /* the path (or memory-image name) of the object it is about */
+    const char *text;           /* one line, no newline */
+    struct { enum plugin_trace_via via; const char *name; } found;
+    struct { unsigned long long address, size, offset; int prot; } segment;
+    struct { const char *name, *result; enum plugin_trace_via via; } dependency;
+    struct { const char *type; unsigned long long count; } relocs;
+    struct { const char *symbol, *version, *definer; unsigned long long value; } bind;
+    struct { const char *what; unsigned long index; unsigned long long address; } init;
+    struct { enum plugin_errc code; const char *message; } failure;
+};
+
+/* A short name for a way of finding ("RPATH", "LD_LIBRARY_PATH", "ld.so cache", ...). */
+const char *plugin_trace_via_name(enum plugin_trace_via via);
+/* A short name for an event kind ("found", "segment", "dependency", "relocs", "bind", "init",
+ * "failure", "other"): what `plugin load --trace --json` writes. */
+const char *plugin_trace_kind_name(enum plugin_trace_kind kind);
+
 struct plugin_options {
     const char *const *search_paths;
     void *(*resolve)(void *ctx, const char *name, const char *version);
     void *resolve_ctx;
     unsigned flags;
-    void (*trace)(void *ctx, const char *line);
+    void (*trace)(void *ctx, const struct plugin_trace_event *event);
     void *trace_ctx;
 };
 

@@ -69,7 +69,7 @@ classify() {
 # names, comma-separated), or "-" when one of them did not load.
 compare_order() {
   local dir=$1 ours glibc
-  ours=$(sed -n 's|^trace: init order [0-9]*/[0-9]*: .*/||p' "$dir/ours" 2>/dev/null || true)
+  ours=$(sed -n 's|^trace: \[ *[0-9.]* ms\] init order [0-9]*/[0-9]*: .*/||p' "$dir/ours" 2>/dev/null || true)
   glibc=$(cat "$dir"/glibc.* 2>/dev/null |
           awk '/transferring control/ { go = 1 } go && /calling init: / { sub(/.*calling init: /, ""); print }' |
           sed 's|.*/||')

@@ -619,8 +619,9 @@ struct run run_program(char *const argv[])
     return r;
 }
 
-void trace_collect(void *ctx, const char *line)
+void trace_collect(void *ctx, const struct plugin_trace_event *ev)
 {
+    const char *line = ev->text;
     struct tracebuf *t = ctx;
     int n = snprintf(t->text + t->len, sizeof t->text - t->len, "%s\n", line);
     if (n > 0 && t->len + (size_t)n < sizeof t->text)

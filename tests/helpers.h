@@ -130,12 +130,12 @@ struct run {
 /* run_capture of argv; the test fails when the program cannot be started. */
 struct run run_program(char *const argv[]);
 
-/* The trace lines of an open, joined with '\n' (plugin_options .trace = trace_collect and
+/* The text of an open's trace events, one line each (plugin_options .trace = trace_collect and
  * .trace_ctx = a struct tracebuf, zeroed). Lines past the buffer are dropped. */
 struct tracebuf {
     char text[32768];
     size_t len;
 };
-void trace_collect(void *ctx, const char *line);
+void trace_collect(void *ctx, const struct plugin_trace_event *ev);
 
 #endif

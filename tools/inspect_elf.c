@@ -403,7 +403,7 @@ static void print_info_json(const struct info *in)
 static struct image *describe(const char *path, bool quiet)
 {
     plugin_error err = { PLUGIN_OK, "" };
-    struct diag d = { &err, NULL, NULL };
+    struct diag d = { .err = &err };
     struct image *im = elf_describe(path, &d);
     if (!im && !quiet)
         fail(err.message);
@@ -413,7 +413,7 @@ static struct image *describe(const char *path, bool quiet)
 int inspect_info(const char *path, int json)
 {
     plugin_error err = { PLUGIN_OK, "" };
-    struct diag d = { &err, NULL, NULL };
+    struct diag d = { .err = &err };
     struct info in;
     memset(&in, 0, sizeof in);
     struct image *im = describe(path, false);

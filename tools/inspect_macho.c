@@ -498,7 +498,7 @@ static void print_symbols_json(const char *path, const struct macho_description 
 bool inspect_is_macho(const char *path)
 {
     struct source src;
-    struct diag quiet = { NULL, NULL, NULL };
+    struct diag quiet = { .err = NULL };
     if (source_open_file(&src, path, &quiet))
         return false;
     bool yes = macho_sniff(&src);
@@ -510,7 +510,7 @@ bool inspect_is_macho(const char *path)
 static int describe(const char *path, struct macho_description *f, bool quiet)
 {
     plugin_error err = { PLUGIN_OK, "" };
-    struct diag d = { &err, NULL, NULL };
+    struct diag d = { .err = &err };
     struct source src;
     int rc = source_open_file(&src, path, &d);
     if (rc == 0) {

@@ -5,8 +5,9 @@
  *
  *   plugin info FILE [--json]          what the file is (CPU, dependencies, segments, ...)
  *   plugin symbols FILE [--json]       what it exports (what plugin_lookup can find)
- *   plugin load FILE [--trace] [--no-run]  load it; --trace prints every step of the loader,
- *                                      --no-run runs none of its code (PLUGIN_NO_RUN)
+ *   plugin load FILE [--trace] [--json] [--no-run]  load it; --trace prints every step of the
+ *                                      loader (--json: as JSON lines), --no-run runs none of its
+ *                                      code (PLUGIN_NO_RUN)
  *   plugin call FILE SYMBOL [INT...]   load it and call SYMBOL(long, ...), print the result
  *
  * `info` and `symbols` only read the file (see inspect_elf.c, and inspect_macho.c for Mach-O
@@ -19,6 +20,8 @@
  */
 #include "inspect_elf.h"
 #include "inspect_macho.h"
+#include "text_out.h"
+#include "trace_out.h"
 
 #include <plugin.h>
 
@@ -62,11 +65,17 @@ static const char exit_codes[] =
 
 /* ---- load and call ------------------------------------------------------------------------- */
 
-/* The loader's trace callback: one line per step, printed as it happens. */
-static void print_trace(void *ctx, const char *line)
+/* The loader's trace callback: one line per event, printed as it happens (trace_out.c). */
+static void print_trace(void *ctx, const struct plugin_trace_event *ev)
 {
     (void)ctx;
-    printf("trace: %s\n", line);
+    print_trace_text(ev);
+}
+
+static void print_trace_as_json(void *ctx, const struct plugin_trace_event *ev)
+{
+    (void)ctx;
+    print_trace_json(ev);
 }
 
 /* Report a failed plugin_open or plugin_lookup as "plugin: FILE: cause". The loader's messages
@@ -82,13 +91,14 @@ static void report(const char *path, const plugin_error *err)
         fprintf(stderr, "plugin: %s: %s\n", path, msg);
 }
 
+/* trace: 0 none, 1 text lines, 2 JSON lines. */
 static plugin *open_plugin(const char *path, int trace, int no_run)
 {
     struct plugin_options opts = { .flags = no_run ? PLUGIN_NO_RUN : 0 };
     plugin_error err;
     if (trace) {
         setvbuf(stdout, NULL, _IOLBF, 0);   /* each trace line appears as soon as it is made */
-        opts.trace = print_trace;
+        opts.trace = trace == 2 ? print_trace_as_json : print_trace;
     }
     plugin *p = plugin_open_with(path, &opts, &err);
     if (!p)
@@ -96,12 +106,26 @@ static plugin *open_plugin(const char *path, int trace, int no_run)
     return p;
 }
 
+/* --json: the outcome as the last JSON line, {"kind": "result", ...} (README.md has the schema). */
+static void print_load_json(const char *path, const plugin *p, int no_run)
+{
+    fputs("{\"kind\": \"result\", \"loaded\": ", stdout);
+    fputs(p ? "true, \"path\": " : "false, \"path\": ", stdout);
+    put_json(p ? plugin_path(p) : path);
+    if (p)
+        printf(", \"handle\": \"%p\", \"run\": %s", (const void *)p, no_run ? "false" : "true");
+    fputs("}\n", stdout);
+}
+
 static int cmd_load(const struct args *a)
 {
-    plugin *p = open_plugin(a->pos[0], a->trace, a->no_run);
+    plugin *p = open_plugin(a->pos[0], a->trace ? 1 + a->json : 0, a->no_run);
+    if (a->json)
+        print_load_json(a->pos[0], p, a->no_run);
     if (!p)
         return EXIT_FAIL;
-    printf("loaded %s at handle %p%s\n", plugin_path(p), (void *)p, a->no_run ? " (nothing run)" : "");
+    if (!a->json)
+        printf("loaded %s at handle %p%s\n", plugin_path(p), (void *)p, a->no_run ? " (nothing run)" : "");
     return EXIT_OK;
 }
 
@@ -187,12 +211,17 @@ static const struct command commands[] = {
       "For a Mach-O file: the export trie of each slice, by C name (no leading underscore), with\n"
       "kind and address (an offset from the image's base, as plugin_lookup adds it).\n\n"
       "  --json   print one JSON object instead of text\n" },
-    { "load", cmd_load, OPT_TRACE | OPT_NO_RUN, 1, 1, "plugin load FILE [--trace] [--no-run]",
+    { "load", cmd_load, OPT_TRACE | OPT_JSON | OPT_NO_RUN, 1, 1, "plugin load FILE [--trace] [--json] [--no-run]",
       "Load FILE and its dependencies into this process with libplugin and report the handle.\n"
       "Loading runs the object's initializers: only load files you trust, or use --no-run.\n\n"
-      "  --trace   print every step of the loader as it happens, one \"trace: \" line each\n"
+      "  --trace   print every step of the loader as it happens, one \"trace: \" line each, with\n"
+      "            the time since the open began\n"
+      "  --json    print JSON lines instead: with --trace one object per step, then the result\n"
+      "            ({\"kind\": \"result\", \"loaded\": true, ...})\n"
       "  --no-run  map, bind and protect, but run none of the objects' code: no initializer,\n"
-      "            no IFUNC resolver (an object that needs one is refused), no finalizer\n" },
+      "            no IFUNC resolver (an object that needs one is refused), no finalizer\n\n"
+      "PLUGIN_DEBUG=files,bindings,reloc,init,all,help in the environment prints the same steps\n"
+      "to stderr as LD_DEBUG does (PLUGIN_DEBUG=help lists the categories).\n" },
     { "call", cmd_call, OPT_TRACE, 2, 2 + MAX_CALL_ARGS, "plugin call FILE SYMBOL [INT...]",
       "Load FILE, look up SYMBOL and call it as long SYMBOL(long, ...) with up to six integer\n"
       "arguments (decimal, 0x hex or 0 octal, as strtol), then print the result in decimal.\n"

@@ -119,8 +119,12 @@ struct image *load_object(struct load *ld, struct source *s, const char *path, s
     im->has_id = !im->from_memory;
     im->dev = s->dev;
     im->ino = s->ino;
-    diag_trace(d, "%s: loading (%llu bytes%s)", path, (unsigned long long)s->size,
-               im->from_memory ? ", from memory" : "");
+    if (ld->nimages == 0)                   /* the open's own file: found by its path */
+        diag_trace_ev(d, TRACE_FILES, ev_found(path, im->from_memory ? PLUGIN_VIA_MEMORY : PLUGIN_VIA_PATH, NULL),
+                      "%s: loading (%llu bytes%s)", path, (unsigned long long)s->size,
+                      im->from_memory ? ", from memory" : "");
+    else                                    /* a dependency: deps_try_path said how it was found */
+        diag_trace(d, TRACE_FILES, "%s: loading (%llu bytes)", path, (unsigned long long)s->size);
     const struct format *fmt = recognize(s);
     im->fmt = fmt;
     bool ok = !policy_trusted_file(ld, s, d) && !fmt->read(im, s, d) && !vm_map_image(im, s, d) &&
@@ -179,7 +183,8 @@ static struct image *load_tree(struct load *ld, struct source *s, const char *pa
     for (size_t i = 0; i < ld->nimages; i++)
         registry_add(ld->images[i]);
     debug_images_added(ld->images, ld->nimages);   /* debug.c: debuggers' list, plugin_addr_info */
-    diag_trace(ld->d, "%s: relocated and protected%s", path, ld->no_run ? "" : "; running initializers");
+    diag_trace(ld->d, TRACE_RELOC | TRACE_INIT, "%s: relocated and protected%s", path,
+               ld->no_run ? "" : "; running initializers");
     for (size_t k = 0; loader_formats[k]; k++)     /* e.g. unwind tables to libgcc's __register_frame */
         if (loader_formats[k]->ready)
             loader_formats[k]->ready(ld);
@@ -205,7 +210,8 @@ static plugin *open_locked(struct source *s, const char *path, const struct plug
     if (!s->mem) {
         struct image *have = registry_find_id(s->dev, s->ino);
         if (have) {
-            diag_trace(d, "%s: already loaded as %s", path, image_name(have));
+            diag_trace_ev(d, TRACE_FILES, ev_found(image_name(have), PLUGIN_VIA_LOADED, NULL),
+                          "%s: already loaded as %s", path, image_name(have));
             source_close(s);
             init_reopened(have, d, !no_run(opts));
             return (plugin *)have;
@@ -252,23 +258,19 @@ static plugin *find_loaded(const char *path, bool run, struct diag *d)
         init_reopened(have, d, run);
     load_unlock();
     if (have)
-        diag_trace(d, "%s: already loaded as %s", path, image_name(have));
+        diag_trace_ev(d, TRACE_FILES, ev_found(image_name(have), PLUGIN_VIA_LOADED, NULL),
+                      "%s: already loaded as %s", path, image_name(have));
     return (plugin *)have;
 }
 
-static void diag_init(struct diag *d, plugin_error *err, const struct plugin_options *opts)
-{
-    d->err = err;
-    d->trace = opts ? opts->trace : NULL;
-    d->trace_ctx = opts ? opts->trace_ctx : NULL;
-}
-
 /* Every entry point works on a private error so the loader can inspect codes even when the
- * caller passed NULL; the result is copied out at the end. */
-static plugin *finish(plugin *p, plugin_error *mine, plugin_error *err)
+ * caller passed NULL; the result is copied out at the end. A failure is the open's last event. */
+static plugin *finish(plugin *p, struct diag *d, const char *path, plugin_error *mine, plugin_error *err)
 {
     if (p)
         mine->code = PLUGIN_OK, mine->message[0] = '\0';
+    else
+        diag_trace_failure(d, path, mine);
     if (err)
         *err = *mine;
     return p;
@@ -282,14 +284,14 @@ PLUGIN_API plugin *plugin_open_with(const char *path, const struct plugin_option
     diag_init(&d, &mine, opts);
     if (!path || !path[0]) {
         diag_fail_raw(&d, PLUGIN_ERR_IO, "plugin: empty path");
-        return finish(NULL, &mine, err);
+        return finish(NULL, &d, path, &mine, err);
     }
     plugin *have = find_loaded(path, !no_run(opts), &d);
     if (have)
-        return finish(have, &mine, err);
+        return finish(have, &d, path, &mine, err);
     if (source_open_file(&s, path, &d))
-        return finish(NULL, &mine, err);
-    return finish(open_source(&s, path, opts, &d), &mine, err);
+        return finish(NULL, &d, path, &mine, err);
+    return finish(open_source(&s, path, opts, &d), &d, path, &mine, err);
 }
 
 PLUGIN_API plugin *plugin_open(const char *path, plugin_error *err)
@@ -308,10 +310,10 @@ PLUGIN_API plugin *plugin_open_memory(const void *image, size_t size, const char
         name = "(memory image)";
     if (!image || !size) {
         diag_fail(&d, PLUGIN_ERR_FORMAT, name, "empty memory image: too short to be an object file (0 bytes)");
-        return finish(NULL, &mine, err);
+        return finish(NULL, &d, name, &mine, err);
     }
     source_open_memory(&s, image, size, name);
-    return finish(open_source(&s, name, opts, &d), &mine, err);
+    return finish(open_source(&s, name, opts, &d), &d, name, &mine, err);
 }
 
 /* plugin_lookup_version, and what plugin_lookup's table cannot answer: the image's front end
@@ -319,7 +321,7 @@ PLUGIN_API plugin *plugin_open_memory(const void *image, size_t size, const char
  * private 500-byte error to clear and copy on every call. */
 static void *lookup(plugin *p, const char *name, const char *version, plugin_error *err)
 {
-    struct diag d = { err, NULL, NULL };
+    struct diag d = { .err = err };
     const struct image *im = (const struct image *)p;
     if (err)
         err->code = PLUGIN_OK, err->message[0] = '\0';

@@ -65,9 +65,10 @@ static struct image *new_image_id(struct load *ld, dev_t dev, ino_t ino)
     return NULL;
 }
 
-void deps_search_begin(struct load *ld)
+void deps_search_begin(struct load *ld, const char *name)
 {
     ld->denied[0] = '\0';
+    ld->searching = name;
 }
 
 const char *deps_denied_note(struct load *ld, char *buf, size_t size)
@@ -81,7 +82,8 @@ const char *deps_denied_note(struct load *ld, char *buf, size_t size)
 /* A candidate that could not be looked at (EPERM from a seccomp filter, EACCES on a directory on
  * the way, ELOOP, ...) is not one that is absent: the search goes on, as ld.so's does, but the
  * first such candidate is kept for the message if nothing is found. */
-int deps_try_path(struct load *ld, const char *path, const char *via, struct image **out)
+int deps_try_path(struct load *ld, const char *path, enum plugin_trace_via how, const char *via,
+                  struct image **out)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -96,13 +98,15 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
         im = registry_find_id(st.st_dev, st.st_ino);
     if (im) {
         *out = im;
-        diag_trace(ld->d, "  %s is already loaded", path);
+        ld->found_via = PLUGIN_VIA_LOADED;
+        diag_trace_ev(ld->d, TRACE_FILES, ev_found(image_name(im), PLUGIN_VIA_LOADED, ld->searching), "  %s is already loaded",
+                      path);
         return 1;
     }
     struct source s;
     if (source_open_file(&s, path, ld->d))
         return -1;
-    diag_trace(ld->d, "  found %s (%s)", path, via);
+    diag_trace_ev(ld->d, TRACE_FILES, ev_found(path, how, ld->searching), "  found %s (%s)", path, via);
     if (policy_confined_file(ld, &s, ld->d)) {         /* PLUGIN_CONFINE_DEPS (core/policy.c) */
         source_close(&s);
         return -1;
@@ -110,12 +114,13 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
     im = load_object(ld, &s, path, ld->d);
     source_close(&s);
     if (!im && ld->d->err && ld->d->err->code == PLUGIN_ERR_ARCH) {
-        diag_trace(ld->d, "  skipped %s: for another CPU", path);
+        diag_trace(ld->d, TRACE_FILES, "  skipped %s: for another CPU", path);
         return 0;
     }
     if (!im)
         return -1;
     *out = im;
+    ld->found_via = how;
     return 1;
 }
 

@@ -1,10 +1,10 @@
 /*
- * diag.c — errors and trace lines.
+ * diag.c — errors.
  *
  * Every failure in the loader ends in diag_fail, which writes one line naming the file, the
  * cause and the offending value into the caller's plugin_error (if it gave one). Nothing is
- * printed: the library never writes to stderr on its own. Trace lines go to the caller's trace
- * callback, when it set one.
+ * printed here; trace events (and PLUGIN_DEBUG, the only output the library makes on its own)
+ * are trace.c's.
  */
 #include "core/internal.h"
 
@@ -53,16 +53,4 @@ void diag_ok(struct diag *d)
         d->err->code = PLUGIN_OK;
         d->err->message[0] = '\0';
     }
-}
-
-void diag_trace_line(struct diag *d, const char *fmt, ...)
-{
-    if (!d->trace)
-        return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    d->trace(d->trace_ctx, line);
 }

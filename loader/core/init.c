@@ -156,7 +156,7 @@ static void init_list(struct image **list, size_t n, bool pending_only, struct d
         todo += to_run(list[i], pending_only);
     for (size_t i = n; i-- > 0;)
         if (to_run(list[i], pending_only)) {
-            diag_trace(d, "init order %zu/%zu: %s", ++k, todo, list[i]->path);
+            diag_trace(d, TRACE_INIT, "init order %zu/%zu: %s", ++k, todo, list[i]->path);
             init_one(list[i], d);
         }
 }
@@ -226,7 +226,7 @@ static void hold_back(struct load *ld)
     for (size_t i = 0; i < ld->nimages; i++)
         if (ld->images[i]->state == IMG_RELOCATED)
             __atomic_store_n(&ld->images[i]->run_pending, true, __ATOMIC_RELEASE);
-    diag_trace(ld->d, "%s: PLUGIN_NO_RUN: not running the initializers of %zu objects", ld->images[0]->path,
+    diag_trace(ld->d, TRACE_INIT, "%s: PLUGIN_NO_RUN: not running the initializers of %zu objects", ld->images[0]->path,
                ld->nimages);
 }
 
@@ -248,7 +248,7 @@ void init_run(struct load *ld)
         return;
     }
     if (!list) {                    /* no memory for the sort: later objects first, still once */
-        diag_trace(ld->d, "%s: out of memory for the initializer order; reverse load order",
+        diag_trace(ld->d, TRACE_INIT, "%s: out of memory for the initializer order; reverse load order",
                    ld->images[0]->path);
         for (size_t i = ld->nimages; i-- > 0;)
             if (ld->images[i]->state == IMG_RELOCATED)
@@ -271,7 +271,7 @@ static void run_held_back(const struct image *root, struct diag *d)
         waiting += root->initfini[i]->run_pending;
     if (!waiting)
         return;
-    diag_trace(d, "%s: loaded with PLUGIN_NO_RUN; running the initializers of %zu objects now", root->path,
+    diag_trace(d, TRACE_INIT, "%s: loaded with PLUGIN_NO_RUN; running the initializers of %zu objects now", root->path,
                waiting);
     init_list(root->initfini, root->ninitfini, true, d);
 }
@@ -296,10 +296,10 @@ void init_reopened(struct image *im, struct diag *d, bool run)
         free(scope);
     }
     if (!list) {
-        diag_trace(d, "%s: out of memory for its initializer list; left as it was", im->path);
+        diag_trace(d, TRACE_INIT, "%s: out of memory for its initializer list; left as it was", im->path);
         return;
     }
-    diag_trace(d, "%s: opened itself for the first time: its tree sorted again", im->path);
+    diag_trace(d, TRACE_INIT, "%s: opened itself for the first time: its tree sorted again", im->path);
     keep_list(im, list, n);
     init_list(list, n, false, d);
 }

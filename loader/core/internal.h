@@ -31,8 +31,10 @@
 
 struct diag {
     plugin_error *err;                      /* may be NULL */
-    void (*trace)(void *ctx, const char *line);
+    void (*trace)(void *ctx, const struct plugin_trace_event *ev);
     void *trace_ctx;
+    unsigned want;          /* TRACE_* categories traced: all with a callback, plus PLUGIN_DEBUG's */
+    unsigned long long t0;  /* CLOCK_MONOTONIC ns at the start of the open (when want != 0) */
 };
 
 /* Fill d->err with code and "plugin: FILE: message"; returns -1 so callers can `return diag_fail`. */
@@ -42,11 +44,62 @@ int diag_fail(struct diag *d, enum plugin_errc code, const char *file, const cha
 int diag_fail_raw(struct diag *d, enum plugin_errc code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_ok(struct diag *d);
-/* One trace line when tracing is on; otherwise nothing, not even its arguments evaluated (a
- * trace in the binding loop would name the objects of every symbol). */
-void diag_trace_line(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define diag_tracing(d) ((d)->trace != NULL)
-#define diag_trace(d, ...) (diag_tracing(d) ? diag_trace_line((d), __VA_ARGS__) : (void)0)
+
+/* ---- trace events (trace.c) --------------------------------------------------------------
+ * Every event belongs to one PLUGIN_DEBUG category (plugin.h lists what each shows); a failure
+ * to all of them. */
+enum { TRACE_FILES = 1u, TRACE_BINDINGS = 2u, TRACE_RELOC = 4u, TRACE_INIT = 8u, TRACE_ALL = 15u };
+
+/* Set up d for one open: its error, the options' callback, PLUGIN_DEBUG (read at the first
+ * call), and the start time when anything is traced. */
+void diag_init(struct diag *d, plugin_error *err, const struct plugin_options *opts);
+/* Deliver ev (of category cat) with its text formatted from fmt: to the callback, and to stderr
+ * when PLUGIN_DEBUG asks for cat. Call it through the macros below. */
+void diag_event(struct diag *d, unsigned cat, struct plugin_trace_event ev, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The open of path failed with err: the failure event, the open's last. */
+void diag_trace_failure(struct diag *d, const char *path, const plugin_error *err);
+
+/* An event when its category is traced; otherwise nothing, not even its arguments evaluated (a
+ * trace in the binding loop would name the objects of every symbol). diag_trace is a
+ * PLUGIN_TRACE_OTHER event; diag_trace_ev takes the event from one of the ev_* builders below. */
+#define diag_wants(d, cat) (((d)->want & (cat)) != 0)
+#define diag_trace_ev(d, cat, ev, ...) (diag_wants(d, cat) ? diag_event((d), (cat), (ev), __VA_ARGS__) : (void)0)
+#define diag_trace(d, cat, ...) diag_trace_ev(d, cat, ((struct plugin_trace_event){ .kind = PLUGIN_TRACE_OTHER }), __VA_ARGS__)
+
+/* The events with fields (plugin.h says what each field means). */
+static inline struct plugin_trace_event ev_found(const char *object, enum plugin_trace_via via, const char *name)
+{
+    return (struct plugin_trace_event){ .kind = PLUGIN_TRACE_FOUND, .object = object,
+                                        .found = { via, name } };
+}
+static inline struct plugin_trace_event ev_segment(const char *object, uintptr_t address, uint64_t size,
+                                                   uint64_t offset, int prot)
+{
+    return (struct plugin_trace_event){ .kind = PLUGIN_TRACE_SEGMENT, .object = object,
+                                        .segment = { address, size, offset, prot } };
+}
+static inline struct plugin_trace_event ev_dependency(const char *object, const char *name, const char *result,
+                                                      enum plugin_trace_via via)
+{
+    return (struct plugin_trace_event){ .kind = PLUGIN_TRACE_DEPENDENCY, .object = object,
+                                        .dependency = { name, result, via } };
+}
+static inline struct plugin_trace_event ev_relocs(const char *object, const char *type, uint64_t count)
+{
+    return (struct plugin_trace_event){ .kind = PLUGIN_TRACE_RELOCS, .object = object, .relocs = { type, count } };
+}
+static inline struct plugin_trace_event ev_bind(const char *object, const char *symbol, const char *version,
+                                                const char *definer, uint64_t value)
+{
+    return (struct plugin_trace_event){ .kind = PLUGIN_TRACE_BIND, .object = object,
+                                        .bind = { symbol, version, definer, value } };
+}
+static inline struct plugin_trace_event ev_init(const char *object, const char *what, size_t index, uint64_t address)
+{
+    return (struct plugin_trace_event){ .kind = PLUGIN_TRACE_INIT, .object = object,
+                                        .init = { what, index, address } };
+}
 
 /* ---- checked arithmetic ------------------------------------------------------------------- */
 
@@ -212,6 +265,8 @@ struct load {
     char denied[256];       /* the dependency being searched: its first candidate that could not
                              * be looked at ("PATH: Operation not permitted"), or "" */
     bool no_run;            /* PLUGIN_NO_RUN: no initializer, no IFUNC resolver of these objects */
+    const char *searching;  /* the name of the dependency being searched, for the trace (or NULL) */
+    enum plugin_trace_via found_via;    /* how deps_try_path found the last object it gave */
 };
 
 /* ---- the security policy (policy.c: its top comment lists every rule) --------------------
@@ -246,6 +301,8 @@ bool policy_origin(bool at_start, char next);
 bool policy_origin_path(const char *path, const char *const *trusted);
 bool policy_relative_needed(void);
 bool policy_executable_path(void);
+/* Rule 7: PLUGIN_DEBUG may be honoured (not in secure mode). */
+bool policy_debug_env(void);
 
 int load_add_image(struct load *ld, struct image *im);
 /* Read, map and decode one object from s (file or memory), by the front end that recognizes it. */
@@ -258,12 +315,13 @@ int deps_load_all(struct load *ld);
 /* deps.c: root and every object of its dependency tree, breadth-first, each once (the local
  * scope of an open): a malloc'ed array in *out. -1 (with an error) when out of memory. */
 int deps_tree(struct image *root, struct image ***out, size_t *nout, struct diag *d);
-/* deps.c: try one candidate file for a dependency. 1: *out is the object; 0: not there (or for
- * another CPU); -1: error. */
-int deps_try_path(struct load *ld, const char *path, const char *via, struct image **out);
-/* deps.c: the search for one dependency begins (forget the last one's denied candidate), and
- * what its "not found" message adds: "" or ": PATH: <why it could not be looked at>". */
-void deps_search_begin(struct load *ld);
+/* deps.c: try one candidate file for a dependency, found by the search step how (via: the same
+ * in words, for the trace). 1: *out is the object; 0: not there (or for another CPU); -1: error. */
+int deps_try_path(struct load *ld, const char *path, enum plugin_trace_via how, const char *via,
+                  struct image **out);
+/* deps.c: the search for the dependency name begins (forget the last one's denied candidate),
+ * and what its "not found" message adds: "" or ": PATH: <why it could not be looked at>". */
+void deps_search_begin(struct load *ld, const char *name);
 const char *deps_denied_note(struct load *ld, char *buf, size_t size);
 /* deps.c: an image of this open or of the process whose soname or file name is name, or NULL. */
 struct image *deps_find_loaded(struct load *ld, const char *name);

@@ -41,6 +41,8 @@
  *      path elements are dropped (they always are here), and so is a relative DT_NEEDED path
  *      (ld.so would open it from the current directory: policy_relative_needed) and Mach-O's
  *      @executable_path (dyld refuses it in restricted processes: policy_executable_path).
+ *      PLUGIN_DEBUG is ignored (policy_debug_env): its lines would give the load addresses of
+ *      a privileged process to whoever started it (glibc honours LD_DEBUG there; we do not).
  *
  * Refusals under rules 1-3 are PLUGIN_ERR_UNSUPPORTED (the file asks for something we never
  * do); under 5 and 6, PLUGIN_ERR_POLICY (the file is fine, the caller's option refuses it);
@@ -232,6 +234,11 @@ bool policy_relative_needed(void)
 }
 
 bool policy_executable_path(void)
+{
+    return !policy_secure();
+}
+
+bool policy_debug_env(void)
 {
     return !policy_secure();
 }

@@ -79,7 +79,7 @@ static int pool_add(unsigned char *pool, size_t size, struct diag *d)
 PLUGIN_API int plugin_static_tls_pool(void *pool, size_t size, plugin_error *err)
 {
     plugin_error mine = { PLUGIN_OK, "" };
-    struct diag d = { &mine, NULL, NULL };
+    struct diag d = { .err = &mine };
     pthread_mutex_lock(&pool_mutex);
     int rc = pool_add(pool, size, &d);
     pthread_mutex_unlock(&pool_mutex);

@@ -87,7 +87,7 @@ static int reserve(struct image *im, struct diag *d)
     im->map_base = (void *)start;
     im->map_len = len;
     im->bias = bias;
-    diag_trace(d, "%s: reserved 0x%lx bytes at 0x%lx (load bias 0x%lx)", im->path,
+    diag_trace(d, TRACE_FILES, "%s: reserved 0x%lx bytes at 0x%lx (load bias 0x%lx)", im->path,
                (unsigned long)len, (unsigned long)start, (unsigned long)bias);
     return 0;
 }
@@ -113,10 +113,11 @@ static int map_file_part(struct image *im, const struct segment *sg, struct sour
     if (p == MAP_FAILED)
         return diag_fail(d, PLUGIN_ERR_IO, im->path, "cannot map segment at vaddr 0x%llx: %s",
                          (unsigned long long)sg->vaddr, strerror(errno));
-    diag_trace(d, "%s: mapped %c%c%c 0x%lx-0x%lx from file offset 0x%llx%s", im->path,
-               (prot & PROT_READ) ? 'r' : '-', (prot & PROT_WRITE) ? 'w' : '-',
-               (prot & PROT_EXEC) ? 'x' : '-', (unsigned long)start, (unsigned long)end,
-               (unsigned long long)off, s->mem ? " (copied from memory)" : "");
+    diag_trace_ev(d, TRACE_FILES, ev_segment(im->path, start, end - start, off, prot),
+                  "%s: mapped %c%c%c 0x%lx-0x%lx from file offset 0x%llx%s", im->path,
+                  (prot & PROT_READ) ? 'r' : '-', (prot & PROT_WRITE) ? 'w' : '-',
+                  (prot & PROT_EXEC) ? 'x' : '-', (unsigned long)start, (unsigned long)end,
+                  (unsigned long long)off, s->mem ? " (copied from memory)" : "");
     return 0;
 }
 
@@ -145,7 +146,7 @@ static int map_zero_part(struct image *im, const struct segment *sg, struct diag
         if (p == MAP_FAILED)
             return diag_fail(d, PLUGIN_ERR_IO, im->path, "cannot map zero pages at 0x%lx: %s",
                              (unsigned long)zpage, strerror(errno));
-        diag_trace(d, "%s: zero-filled 0x%lx-0x%lx (bss)", im->path, (unsigned long)zpage,
+        diag_trace(d, TRACE_FILES, "%s: zero-filled 0x%lx-0x%lx (bss)", im->path, (unsigned long)zpage,
                    (unsigned long)zend);
     }
     return 0;
@@ -194,7 +195,7 @@ void vm_prefault(const struct image *im, uint64_t vaddr, uint64_t len, struct di
 #ifdef MADV_POPULATE_WRITE
     uintptr_t pages = populate(im, vaddr, len, RANGE_WRITE, MADV_POPULATE_WRITE);
     if (pages)
-        diag_trace(d, "%s: vaddr 0x%llx populated for relocation (%lu pages)", im->path,
+        diag_trace(d, TRACE_RELOC, "%s: vaddr 0x%llx populated for relocation (%lu pages)", im->path,
                    (unsigned long long)vaddr, (unsigned long)pages);
 #else
     (void)im, (void)vaddr, (void)len, (void)d;
@@ -264,7 +265,7 @@ int vm_protect_image(struct image *im, struct diag *d)
     if (policy_relro_pages(im, &a, &e)) {
         if (vm_protect(im, a, e - a, PROT_READ, d))
             return -1;
-        diag_trace(d, "%s: RELRO 0x%lx-0x%lx is now read-only", im->path, (unsigned long)a, (unsigned long)e);
+        diag_trace(d, TRACE_RELOC, "%s: RELRO 0x%lx-0x%lx is now read-only", im->path, (unsigned long)a, (unsigned long)e);
     }
     return 0;
 }

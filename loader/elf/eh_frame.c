@@ -446,7 +446,7 @@ static void add_unwinder(struct load *ld, register_fn fn, const char *where)
     if (!fn || known_unwinder(fn) || !grow((void **)&unwinders, &capunwinders, nunwinders, sizeof *unwinders))
         return;
     unwinders[nunwinders++] = fn;
-    diag_trace(ld->d, "unwind tables: __register_frame of %s (%zu earlier tables registered with it)", where,
+    diag_trace(ld->d, TRACE_FILES, "unwind tables: __register_frame of %s (%zu earlier tables registered with it)", where,
                nframes);
     for (size_t i = 0; i < nframes; i++)
         fn(frames[i]);
@@ -463,7 +463,7 @@ void eh_frame_register_all(struct load *ld)
         const void *f = eh_frame_of(im, &why);
         if (!f) {
             if (why)
-                diag_trace(ld->d, "%s: unwind tables not registered: %s", im->path, why);
+                diag_trace(ld->d, TRACE_FILES, "%s: unwind tables not registered: %s", im->path, why);
             continue;
         }
         if (!grow((void **)&frames, &capframes, nframes, sizeof *frames))
@@ -491,8 +491,8 @@ void eh_frame_register_all(struct load *ld)
             add_unwinder(ld, (register_fn)(uintptr_t)elf_symbol_addr(im, s), im->path);
     }
     if (nunwinders == 0)
-        diag_trace(ld->d, "unwind tables: no __register_frame in the process; %zu table(s) not registered",
+        diag_trace(ld->d, TRACE_FILES, "unwind tables: no __register_frame in the process; %zu table(s) not registered",
                    nframes - first_new);
     else
-        diag_trace(ld->d, "unwind tables: %zu registered with %zu unwinder(s)", nframes - first_new, nunwinders);
+        diag_trace(ld->d, TRACE_FILES, "unwind tables: %zu registered with %zu unwinder(s)", nframes - first_new, nunwinders);
 }

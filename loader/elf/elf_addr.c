@@ -128,7 +128,7 @@ static int host_each(struct dl_phdr_info *dl, size_t size, void *arg)
     hs->found = true;
     hs->info->path = dl->dlpi_name && dl->dlpi_name[0] ? dl->dlpi_name : exe_path();
     hs->info->base = (void *)dl->dlpi_addr;
-    struct diag quiet = { NULL, NULL, NULL };
+    struct diag quiet = { .err = NULL };
     if (dyn && image_range_ok(&im, dyn->p_vaddr, dyn->p_memsz, RANGE_READ)) {
         o.dynamic = image_addr(&im, dyn->p_vaddr);
         o.ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);

@@ -122,35 +122,36 @@ static bool expand_dir(const struct dst_ctx *c, const char *el, size_t len, char
 /* Try name in one directory as ld.so does (glibc 2.33+): first in dir/glibc-hwcaps/<level>/ for
  * each level this CPU supports, best first (elf/hwcaps.c), then in dir itself. One stat of
  * dir/glibc-hwcaps spares the per-level tries where there is no such directory (nearly everywhere). */
-static int search_dir(struct load *ld, const char *dir, const char *name, const char *via, struct image **out)
+static int search_dir(struct load *ld, const char *dir, const char *name, enum plugin_trace_via how,
+                      const char *via, struct image **out)
 {
     const struct elf_hwcaps *h = elf_hwcaps();
-    char path[PATH_MAX], how[128];
+    char path[PATH_MAX], hwcaps_via[128];
     struct stat st;
     int r;
     if (h->n && (size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps", dir) < sizeof path &&
         stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         for (size_t i = 0; i < h->n; i++) {
-            snprintf(how, sizeof how, "%s, glibc-hwcaps/%s", via, h->names[i]);
+            snprintf(hwcaps_via, sizeof hwcaps_via, "%s, glibc-hwcaps/%s", via, h->names[i]);
             if ((size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps/%s/%s", dir, h->names[i], name) < sizeof path &&
-                (r = deps_try_path(ld, path, how, out)))
+                (r = deps_try_path(ld, path, how, hwcaps_via, out)))
                 return r;
         }
     }
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
         return 0;
-    return deps_try_path(ld, path, via, out);
+    return deps_try_path(ld, path, how, via, out);
 }
 
 /* Search a list of directories separated by any of seps; c gives $ORIGIN. */
 static int search_list(struct load *ld, const struct dst_ctx *c, const char *list, const char *seps,
-                       const char *name, const char *via, struct image **out)
+                       const char *name, enum plugin_trace_via how, const char *via, struct image **out)
 {
     for (const char *p = list; p && *p;) {
         size_t len = strcspn(p, seps);
         char dir[PATH_MAX];
         if (len && expand_dir(c, p, len, dir, sizeof dir)) {
-            int r = search_dir(ld, dir, name, via, out);
+            int r = search_dir(ld, dir, name, how, via, out);
             if (r)
                 return r;
         }
@@ -202,14 +203,15 @@ static int search_rpaths(struct load *ld, size_t idx, const char *name, struct i
     for (size_t i = idx, steps = 0; i != SIZE_MAX && steps <= ld->nimages; i = ld->loaded_by[i], steps++) {
         const char *rp = image_rpath(ld->images[i]);
         struct dst_ctx c = { ld->images[i]->origin, false };
-        if (rp && (r = search_list(ld, &c, rp, ":", name, i == idx ? "DT_RPATH" : "DT_RPATH of a loading object", out)))
+        if (rp && (r = search_list(ld, &c, rp, ":", name, PLUGIN_VIA_RPATH,
+                               i == idx ? "DT_RPATH" : "DT_RPATH of a loading object", out)))
             return r;
     }
     size_t nh;
     struct image **hosts = host_images(&nh);
     const char *exe_rp = nh && elf_of(hosts[0])->dynamic ? image_rpath(hosts[0]) : NULL;
     struct dst_ctx exe = { exe_origin(), true };
-    return exe_rp ? search_list(ld, &exe, exe_rp, ":", name, "DT_RPATH of the executable", out) : 0;
+    return exe_rp ? search_list(ld, &exe, exe_rp, ":", name, PLUGIN_VIA_RPATH, "DT_RPATH of the executable", out) : 0;
 }
 
 /* 3. the options' search_paths ($ORIGIN: the needing object's directory). */
@@ -219,7 +221,7 @@ static int search_options(struct load *ld, const struct image *im, const char *n
     struct dst_ctx c = { im->origin, false };
     int r;
     for (size_t i = 0; sp && sp[i]; i++)
-        if (sp[i][0] == '/' && (r = search_list(ld, &c, sp[i], ":", name, "search_paths", out)))
+        if (sp[i][0] == '/' && (r = search_list(ld, &c, sp[i], ":", name, PLUGIN_VIA_SEARCH_PATHS, "search_paths", out)))
             return r;
     return 0;
 }
@@ -245,52 +247,42 @@ static int search_all(struct load *ld, size_t idx, const char *name,
         return r;
     const char *llp = library_path(ld);
     struct dst_ctx exe = { exe_origin(), true }, own = { im->origin, false };
-    if (llp && (r = search_list(ld, &exe, llp, ":;", name, "LD_LIBRARY_PATH", out)))
+    if (llp && (r = search_list(ld, &exe, llp, ":;", name, PLUGIN_VIA_LD_LIBRARY_PATH, "LD_LIBRARY_PATH", out)))
         return r;
     if ((r = search_options(ld, im, name, out)))
         return r;
     if (has_runpath) {
         const char *runpath = elf_str(o, o->dyn[DT_RUNPATH]);
-        if (runpath && (r = search_list(ld, &own, runpath, ":", name, "DT_RUNPATH", out)))
+        if (runpath && (r = search_list(ld, &own, runpath, ":", name, PLUGIN_VIA_RUNPATH, "DT_RUNPATH", out)))
             return r;
     }
     if (dyn_has(o, DYN_FLAGS_1) && (o->dyn[DYN_FLAGS_1] & DF_1_NODEFLIB))
         return 0;
     const char *cached = ldcache_lookup(name);
-    if (cached && (r = deps_try_path(ld, cached, "ld.so cache", out)))
+    if (cached && (r = deps_try_path(ld, cached, PLUGIN_VIA_CACHE, "ld.so cache", out)))
         return r;
     struct dst_ctx none = { NULL, false };
     for (size_t i = 0; system_dirs[i]; i++)
-        if ((r = search_list(ld, &none, system_dirs[i], ":", name, "system directory", out)))
+        if ((r = search_list(ld, &none, system_dirs[i], ":", name, PLUGIN_VIA_SYSTEM_DIR, "system directory", out)))
             return r;
     return 0;
 }
 
-static int find_needed(struct load *ld, size_t idx, const char *name,
-                       struct image **out)
+/* The dependency name of images[idx], searched for (a path, or search_all): 0 with *out set, or
+ * -1 with the error that says where it was looked for. */
+static int search_needed(struct load *ld, size_t idx, const char *name, struct image **out)
 {
     struct image *im = ld->images[idx];
     char note[300];
-    *out = NULL;
-    deps_search_begin(ld);
-    if (ld->static_host && deps_is_c_runtime(name)) {
-        diag_trace(ld->d, "%s: needs %s: provided by the (static) host", im->path, name);
-        return 0;
-    }
-    diag_trace(ld->d, "%s: needs %s", im->path, name);
     if (strchr(name, '/')) {
         if (name[0] != '/' && !policy_relative_needed())
             return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
                              "needed library %s not found (a relative path is not opened from the current directory "
                              "in a set-user-ID process)", name);
-        int r = deps_try_path(ld, name, "DT_NEEDED path", out);
+        int r = deps_try_path(ld, name, PLUGIN_VIA_PATH, "DT_NEEDED path", out);
         return r == 1 ? 0 : r < 0 ? -1
                : diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found%s", name,
                            deps_denied_note(ld, note, sizeof note));
-    }
-    if ((*out = deps_find_loaded(ld, name))) {
-        diag_trace(ld->d, "  %s is already in the process: %s", name, image_name(*out));
-        return 0;
     }
     int r = search_all(ld, idx, name, out);
     if (r < 0)
@@ -304,6 +296,31 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
                          "the ld.so cache, system directories%s)%s",
                          name, policy_secure() ? "; set-user-ID process: no LD_LIBRARY_PATH, $ORIGIN restricted" : "",
                          deps_denied_note(ld, note, sizeof note));
+    return 0;
+}
+
+/* One DT_NEEDED name of images[idx]: provided by a -static host, already in the process (by
+ * name), or searched for. Each way ends with the dependency event that says which. */
+static int find_needed(struct load *ld, size_t idx, const char *name, struct image **out)
+{
+    struct image *im = ld->images[idx];
+    *out = NULL;
+    deps_search_begin(ld, name);
+    if (ld->static_host && deps_is_c_runtime(name)) {
+        diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(im->path, name, NULL, PLUGIN_VIA_HOST),
+                      "%s: needs %s: provided by the (static) host", im->path, name);
+        return 0;
+    }
+    diag_trace(ld->d, TRACE_FILES, "%s: needs %s", im->path, name);
+    if (!strchr(name, '/') && (*out = deps_find_loaded(ld, name))) {
+        diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(im->path, name, image_name(*out), PLUGIN_VIA_LOADED),
+                      "  %s is already in the process: %s", name, image_name(*out));
+        return 0;
+    }
+    if (search_needed(ld, idx, name, out))
+        return -1;
+    diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(im->path, name, image_name(*out), ld->found_via),
+                  "  %s resolved to %s (%s)", name, image_name(*out), plugin_trace_via_name(ld->found_via));
     return 0;
 }
 
@@ -396,7 +413,7 @@ int elf_check_versions(struct load *ld, struct image *im)
                              "missing soname %s in version dependency (DT_VERNEED names a library not loaded)", file);
         bool check = dep && dep->fmt == &elf_format && dyn_has(elf_of(dep), DYN_VERDEF);
         if (dep && !check)
-            diag_trace(ld->d, "%s: %s has no version information: versions it should define are not checked",
+            diag_trace(ld->d, TRACE_FILES, "%s: %s has no version information: versions it should define are not checked",
                        im->path, image_name(dep));
         uint64_t ava = va + vn->vn_aux;
         for (uint32_t j = 0; check && j < vn->vn_cnt; j++) {
@@ -409,7 +426,7 @@ int elf_check_versions(struct load *ld, struct image *im)
                 if (!(a->vna_flags & VER_FLG_WEAK))
                     return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "version %s not found in %s (%s)",
                                      v, file, image_name(dep));
-                diag_trace(ld->d, "%s: weak version %s not found in %s (%s): allowed (VER_FLG_WEAK)", im->path, v,
+                diag_trace(ld->d, TRACE_FILES, "%s: weak version %s not found in %s (%s): allowed (VER_FLG_WEAK)", im->path, v,
                            file, image_name(dep));
             }
             if (!a->vna_next)

@@ -52,7 +52,7 @@ static void describe_host(struct image *im, struct elf_object *o, const struct d
         im->lo = im->segs[0].vaddr;
         im->hi = im->segs[im->nsegs - 1].vaddr + im->segs[im->nsegs - 1].memsz;
     }
-    struct diag quiet = { NULL, NULL, NULL };
+    struct diag quiet = { .err = NULL };
     if (dyn && im->nsegs && image_range_ok(im, dyn->p_vaddr, dyn->p_memsz, RANGE_READ)) {
         o->dynamic = image_addr(im, dyn->p_vaddr);
         o->ndynamic = dyn->p_memsz / sizeof(Elf64_Dyn);

@@ -39,7 +39,8 @@ void elf_run_init(struct image *im, int argc, char **argv, char **envp, struct d
 {
     struct elf_object *o = elf_of(im);
     if (dyn_has(o, DT_INIT)) {
-        diag_trace(d, "%s: calling DT_INIT at %p", im->path, image_addr(im, o->dyn[DT_INIT]));
+        diag_trace_ev(d, TRACE_INIT, ev_init(im->path, "DT_INIT", 0, (uintptr_t)image_addr(im, o->dyn[DT_INIT])),
+                      "%s: calling DT_INIT at %p", im->path, image_addr(im, o->dyn[DT_INIT]));
         ((init_fn)image_addr(im, o->dyn[DT_INIT]))(argc, argv, envp);
     }
     if (dyn_has(o, DT_INIT_ARRAY)) {
@@ -48,7 +49,8 @@ void elf_run_init(struct image *im, int argc, char **argv, char **envp, struct d
         for (size_t i = 0; i < n; i++) {
             if (a[i] == 0 || a[i] == UINT64_MAX)
                 continue;
-            diag_trace(d, "%s: calling DT_INIT_ARRAY[%zu] at 0x%llx", im->path, i, (unsigned long long)a[i]);
+            diag_trace_ev(d, TRACE_INIT, ev_init(im->path, "DT_INIT_ARRAY", i, a[i]),
+                          "%s: calling DT_INIT_ARRAY[%zu] at 0x%llx", im->path, i, (unsigned long long)a[i]);
             ((init_fn)(uintptr_t)a[i])(argc, argv, envp);
         }
     }

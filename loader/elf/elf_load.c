@@ -14,7 +14,7 @@
 static bool op_recognize(struct source *s)
 {
     unsigned char magic[SELFMAG];
-    struct diag quiet = { NULL, NULL, NULL };
+    struct diag quiet = { .err = NULL };
     return s->size >= SELFMAG && source_read(s, 0, magic, SELFMAG, &quiet) == 0 &&
            memcmp(magic, ELFMAG, SELFMAG) == 0;
 }

@@ -297,7 +297,8 @@ static void trace_counts(struct walk *w)
     struct image *im = w->im;
     for (size_t i = 0; i < im->arch->ntypes; i++)
         if (w->counts[i])
-            diag_trace(w->ld->d, "%s: applied %u %s", im->path, w->counts[i], im->arch->types[i].name);
+            diag_trace_ev(w->ld->d, TRACE_RELOC, ev_relocs(im->path, im->arch->types[i].name, w->counts[i]),
+                          "%s: applied %u %s", im->path, w->counts[i], im->arch->types[i].name);
 }
 
 /* One relocation. RELATIVE (B + A into a 64-bit word; most relocations of most objects) in a
@@ -333,7 +334,7 @@ static int run_deferred(struct walk *w)
                              df->rt->name, (unsigned long long)df->where);
     }
     if (w->ndef)
-        diag_trace(w->ld->d, "called %zu IFUNC resolvers", w->ndef);
+        diag_trace(w->ld->d, TRACE_RELOC, "called %zu IFUNC resolvers", w->ndef);
     return 0;
 }
 
@@ -453,7 +454,7 @@ static int bind_tables(struct walk *w)
         return -1;
     const struct elf_object *o = elf_of(w->im);
     if (t.rela && vm_prefetch(w->im, o->dyn[DT_RELA], t.relasz))     /* read once, front to back */
-        diag_trace(w->ld->d, "%s: DT_RELA (%llu bytes) mapped ahead", w->im->path, (unsigned long long)t.relasz);
+        diag_trace(w->ld->d, TRACE_RELOC, "%s: DT_RELA (%llu bytes) mapped ahead", w->im->path, (unsigned long long)t.relasz);
     prefault_dense(w, t.rela, t.relasz);
     return bind_relr(w, t.relr, t.relrsz) || bind_rela(w, t.rela, t.relasz) ||
            each_rel(t.rel, t.relsz, apply_one, w) || bind_rela(w, t.plt_rela, t.pltsz) ||

@@ -104,7 +104,8 @@ int elf_resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct r
         /* Only we know our modules' numbers: the object's __tls_get_addr is ours (it forwards
          * glibc's modules to glibc's). */
         *out = (struct resolved){ (uint64_t)(uintptr_t)elf_tls_get_addr_function(), NULL, NULL, false };
-        diag_trace(d, "%s: bound __tls_get_addr to the loader's", im->path);
+        diag_trace_ev(d, TRACE_BINDINGS, ev_bind(im->path, name, NULL, "the loader", out->addr),
+                      "%s: bound __tls_get_addr to the loader's", im->path);
         return 0;
     }
     const struct version *v;
@@ -114,20 +115,24 @@ int elf_resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct r
     sym_query_init(&q, name, v);
     if (sym->st_shndx != SHN_UNDEF && binds_to_itself(ld, im, idx, &q)) {
         found(out, im, sym);
-        diag_trace(d, "%s: bound %s%s%s to itself (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "",
-                   (unsigned long long)out->addr);
+        diag_trace_ev(d, TRACE_BINDINGS, ev_bind(im->path, name, v ? v->name : NULL, im->path, out->addr),
+                      "%s: bound %s%s%s to itself (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "",
+                      (unsigned long long)out->addr);
         return elf_unique_apply(ld, name, out);
     }
     if (resolve_in_scope(ld, im, &q, out)) {
         if (elf_unique_apply(ld, name, out))
             return -1;
-        diag_trace(d, "%s: bound %s%s%s to %s (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "",
-                   out->def ? image_name(out->def) : "the resolve callback", (unsigned long long)out->addr);
+        const char *definer = out->def ? image_name(out->def) : "the resolve callback";
+        diag_trace_ev(d, TRACE_BINDINGS, ev_bind(im->path, name, v ? v->name : NULL, definer, out->addr),
+                      "%s: bound %s%s%s to %s (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "", definer,
+                      (unsigned long long)out->addr);
         return 0;
     }
     if (bind == STB_WEAK) {
         *out = (struct resolved){ 0, NULL, NULL, false };
-        diag_trace(d, "%s: weak %s is undefined: 0", im->path, name);
+        diag_trace_ev(d, TRACE_BINDINGS, ev_bind(im->path, name, v ? v->name : NULL, NULL, 0),
+                      "%s: weak %s is undefined: 0", im->path, name);
         return 0;
     }
     return diag_fail(d, PLUGIN_ERR_UNDEFINED, im->path, "undefined symbol %s%s%s%s%s", name,

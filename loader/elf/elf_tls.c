@@ -50,7 +50,7 @@ int elf_tls_register(struct image *im, struct diag *d)
         return diag_fail(d, PLUGIN_ERR_NOMEM, im->path, "too many modules with thread-local storage");
     o->tls.id = id + 1;
     arch_tlv_init();
-    diag_trace(d, "%s: thread-local block of %llu bytes is module 0x%llx", im->path,
+    diag_trace(d, TRACE_FILES, "%s: thread-local block of %llu bytes is module 0x%llx", im->path,
                (unsigned long long)o->tls.memsz, (unsigned long long)(TLS_MODULE_BASE + id));
     return 0;
 }
@@ -242,7 +242,7 @@ static int own_tpoff(struct load *ld, struct image *im, const struct image *def,
         return diag_fail(ld->d, PLUGIN_ERR_UNSUPPORTED, im->path, "%s: the static TLS pool the host registered "
                          "(thread pointer %+lld) is not in static TLS: it must be an initial-exec __thread "
                          "array (PLUGIN_STATIC_TLS_POOL)", what, (long long)*off);
-    diag_trace(ld->d, "%s: thread-local block of %llu bytes is in the static TLS pool at thread pointer %+lld",
+    diag_trace(ld->d, TRACE_FILES, "%s: thread-local block of %llu bytes is in the static TLS pool at thread pointer %+lld",
                image_name(def), (unsigned long long)o->tls.memsz, (long long)*off);
     return 0;
 }

@@ -144,7 +144,7 @@ int elf_unique_apply_slow(struct load *ld, const char *name, struct resolved *ou
     if (enter(ld, name, elf_name_gnu_hash(name), out, &u))
         return -1;
     if (u->def.def != out->def || u->def.sym != out->sym)
-        diag_trace(ld->d, "  %s is unique: the process's definition is %s's", name, image_name(u->def.def));
+        diag_trace(ld->d, TRACE_BINDINGS, "  %s is unique: the process's definition is %s's", name, image_name(u->def.def));
     *out = u->def;
     return 0;
 }

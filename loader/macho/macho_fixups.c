@@ -94,7 +94,8 @@ static int host_bind(struct load *ld, struct image *im, const char *sym, uint64_
                              "stack, Linux's in registers (a resolve callback may supply an adapter)", c, where);
     }
     if (*found)
-        diag_trace(ld->d, "%s: bound %s to %s (0x%llx)", im->path, sym, where, (unsigned long long)*addr);
+        diag_trace_ev(ld->d, TRACE_BINDINGS, ev_bind(im->path, sym, NULL, where, *addr), "%s: bound %s to %s (0x%llx)",
+                      im->path, sym, where, (unsigned long long)*addr);
     return 0;
 }
 
@@ -164,7 +165,8 @@ static int weak_value(struct load *ld, struct image *im, const struct macho_bind
         return -1;
     if (def.im) {
         *addr = macho_def_addr(&def);
-        diag_trace(ld->d, "%s: coalesced %s to the definition of %s (0x%llx)", im->path, b->symbol, def.im->path,
+        diag_trace_ev(ld->d, TRACE_BINDINGS, ev_bind(im->path, b->symbol, NULL, def.im->path, *addr),
+                      "%s: coalesced %s to the definition of %s (0x%llx)", im->path, b->symbol, def.im->path,
                    (unsigned long long)*addr);
         return 0;
     }

@@ -115,7 +115,7 @@ int macho_decode(struct image *im, struct diag *d)
         if (!m->trie || macho_trie_check(m->trie, m->trie_size, &m->nexports, im->path, d))
             return -1;
     }
-    diag_trace(d, "%s: Mach-O %s, %zu exports, %s", im->path, m->filetype == 6 ? "dylib" : "bundle", m->nexports,
+    diag_trace(d, TRACE_FILES, "%s: Mach-O %s, %zu exports, %s", im->path, m->filetype == 6 ? "dylib" : "bundle", m->nexports,
                m->chained_fixups ? "chained fixups" : m->dyld_info ? "rebase/bind opcodes" : "no fixups");
     return find_init_sections(im, d);
 }
@@ -166,7 +166,7 @@ static int find_in_rpaths(struct load *ld, struct image *im, const char *name, s
         if (!expand_prefix(im, macho_of(im)->rpaths[i], dir, sizeof dir) ||
             (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path || path[0] != '/')
             continue;
-        if (deps_try_path(ld, path, "LC_RPATH", out) < 0)
+        if (deps_try_path(ld, path, PLUGIN_VIA_RPATH, "LC_RPATH", out) < 0)
             return -1;
     }
     return 0;
@@ -180,15 +180,17 @@ static int find_dylib(struct load *ld, struct image *im, const struct macho_dyli
     char path[PATH_MAX];
     const char *name = dl->name;
     if (macho_is_system_dylib(name)) {
-        diag_trace(ld->d, "%s: needs %s: a system library, taken from the host", im->path, name);
+        diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(im->path, name, NULL, PLUGIN_VIA_HOST),
+                      "%s: needs %s: a system library, taken from the host", im->path, name);
         return 0;
     }
     if (!strncmp(name, "@rpath/", 7))
         return find_in_rpaths(ld, im, name + 7, out);
     if (name[0] == '@' && expand_prefix(im, name, path, sizeof path) && path[0] == '/')
-        return deps_try_path(ld, path, name[1] == 'l' ? "@loader_path" : "@executable_path", out) < 0 ? -1 : 0;
+        return deps_try_path(ld, path, PLUGIN_VIA_LOADER_PATH, name[1] == 'l' ? "@loader_path" : "@executable_path",
+                             out) < 0 ? -1 : 0;
     if (name[0] == '/')
-        return deps_try_path(ld, name, "LC_LOAD_DYLIB path", out) < 0 ? -1 : 0;
+        return deps_try_path(ld, name, PLUGIN_VIA_PATH, "LC_LOAD_DYLIB path", out) < 0 ? -1 : 0;
     return 0;                                   /* relative names: not searched */
 }
 
@@ -204,9 +206,13 @@ int macho_load_deps(struct load *ld, struct image *im)
         const struct macho_dylib *dl = &m->dylibs[i];
         bool system = macho_is_system_dylib(dl->name);
         char note[300];
-        deps_search_begin(ld);
+        deps_search_begin(ld, dl->name);
         if (find_dylib(ld, im, dl, &im->needed[i]))
             return -1;
+        if (im->needed[i])
+            diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(im->path, dl->name, im->needed[i]->path, ld->found_via),
+                          "  %s resolved to %s (%s)", dl->name, im->needed[i]->path,
+                          plugin_trace_via_name(ld->found_via));
         if (im->needed[i] && im->needed[i]->fmt != &macho_format)
             return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "dependency %s is not a Mach-O object", dl->name);
         if (!im->needed[i] && !system && !dl->weak)
@@ -233,7 +239,8 @@ void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct
             } else {
                 memcpy(&fn, image_addr(im, sc->vmaddr + 8 * k), 8);
             }
-            diag_trace(d, "%s: calling initializer %zu at 0x%llx", im->path, k, (unsigned long long)fn);
+            diag_trace_ev(d, TRACE_INIT, ev_init(im->path, sc->offsets ? "__init_offsets" : "__mod_init_func", k, fn),
+                          "%s: calling initializer %zu at 0x%llx", im->path, k, (unsigned long long)fn);
             ((macho_init_fn)(uintptr_t)fn)(argc, argv, envp);
         }
     }

@@ -118,7 +118,7 @@ int macho_tlv_setup(struct image *im, struct diag *d)
         }
     }
     arch_tlv_init();
-    diag_trace(d, "%s: thread-local template of %llu bytes, module %zu", im->path,
+    diag_trace(d, TRACE_FILES, "%s: thread-local template of %llu bytes, module %zu", im->path,
                (unsigned long long)(l.end - l.lo), id);
     return 0;
 }

@@ -346,9 +346,51 @@ Test(cli, load_trace_prints_each_step)
     cr_expect(strncmp(r.out, "trace: ", 7) == 0, "output does not start with a trace:\n%s", r.out);
     expect_in(r.out, "loaded ", "load --trace");
 
+    double ms;
+    char bracket;
+    cr_expect(sscanf(r.out, "trace: [%lf ms%c ", &ms, &bracket) == 2 && bracket == ']' && ms >= 0,
+              "the first trace line has no time:\n%s", r.out);
+
     struct run quiet = cli("load", fixture("cli_sample.so"), NULL);
     cr_assert_eq(quiet.code, 0, "exit %d, stderr: %s", quiet.code, quiet.err);
     cr_expect(strstr(quiet.out, "trace: ") == NULL, "traces without --trace:\n%s", quiet.out);
+}
+
+/* --trace --json: one JSON object per line, each with a kind, a time and a text, then the
+ * result. All the lines, as one array, are valid JSON too (python3 checks it when installed). */
+Test(cli, load_trace_json_is_one_object_per_line)
+{
+    struct run r = cli("load", fixture("cli_sample.so"), "--trace", "--json", NULL);
+    cr_assert_eq(r.code, 0, "exit %d, stderr: %s", r.code, r.err);
+    size_t len = strlen(r.out);
+    char *all = malloc(2 * len + 32), *copy = strdup(r.out);   /* ", " for each "\n" */
+    cr_assert(all && copy);
+    strcpy(all, "{\"lines\": [");
+    int n = 0, binds = 0;
+    const char *last = "";
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n"), n++) {
+        cr_expect(is_json_object(line), "line %d is not a JSON object: %s", n, line);
+        cr_expect(strncmp(line, "{\"kind\": \"", 10) == 0, "line %d has no kind first: %s", n, line);
+        if (!strstr(line, "\"kind\": \"result\""))
+            cr_expect(strstr(line, "\"ns\": ") && strstr(line, "\"text\": \""), "line %d: %s", n, line);
+        binds += strstr(line, "\"kind\": \"bind\"") && strstr(line, "\"symbol\": \"") &&
+                 strstr(line, "\"definer\": ");
+        strcat(strcat(all, n ? ", " : ""), line);
+        last = line;
+    }
+    strcat(all, "]}");
+    cr_expect_geq(n, 3, "only %d lines:\n%s", n, r.out);
+    cr_expect_geq(binds, 1, "no bind event with its symbol and definer:\n%s", r.out);
+    cr_expect(strstr(last, "{\"kind\": \"result\", \"loaded\": true, \"path\": ") == last, "last line: %s", last);
+    expect_json(all, "load --trace --json");
+    free(all);
+    free(copy);
+
+    struct run fail = cli("load", "/nonexistent/x.so", "--trace", "--json", NULL);
+    cr_expect_eq(fail.code, 1);
+    expect_in(fail.out, "{\"kind\": \"failure\", ", "load --trace --json of a missing file");
+    expect_in(fail.out, "\"error\": \"input/output error\"", "load --trace --json of a missing file");
+    expect_in(fail.out, "{\"kind\": \"result\", \"loaded\": false, ", "load --trace --json of a missing file");
 }
 
 Test(cli, call_add3)

@@ -72,8 +72,9 @@ struct lines {
     int bad;
 };
 
-static void on_trace(void *ctx, const char *line)
+static void on_trace(void *ctx, const struct plugin_trace_event *ev)
 {
+    const char *line = ev->text;
     struct lines *l = ctx;
     l->n++;
     if (!line || !*line || strchr(line, '\n'))

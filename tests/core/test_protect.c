@@ -91,8 +91,9 @@ Test(protect, writing_relro_faults, .signal = SIGSEGV)
  * object still works. A copy of the file, so that this loader maps it (the test binary may have
  * libcrypto already). */
 struct populated { int lines, ahead; };
-static void count_populated(void *ctx, const char *line)
+static void count_populated(void *ctx, const struct plugin_trace_event *ev)
 {
+    const char *line = ev->text;
     if (strstr(line, "populated for relocation"))
         ((struct populated *)ctx)->lines++;
     if (strstr(line, "DT_RELA") && strstr(line, "mapped ahead"))

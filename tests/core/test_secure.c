@@ -21,6 +21,8 @@
  *   libexe_direct.dylib  LC_LOAD_DYLIB @executable_path/...: not followed.
  * and what must not: origin_plugin.so, DT_RUNPATH '$ORIGIN' (a library's leading $ORIGIN is
  * honoured by glibc in secure mode too), opened after origin_late.so (they share libsib.so).
+ * Both runs have PLUGIN_DEBUG=files: the plain run prints its trace to stderr, the secure one
+ * must print none (rule 7: it would give a privileged process's addresses away).
  * Needs root (chown); skipped otherwise, or when the kernel did not set AT_SECURE (a nosuid
  * file system).
  */
@@ -144,6 +146,7 @@ Test(secure, set_user_id_process_restricts_search_paths, .timeout = 300)
     if (geteuid() != 0)
         cr_skip_test("needs root to make a set-user-ID copy owned by another user");
     char *argv[32] = { HOST };
+    setenv("PLUGIN_DEBUG", "files", 1);
     struct run plain = run_steps(argv, 1);
     cr_assert_eq(plain.code, 0, "plain run: exit %d\n%s%s", plain.code, plain.out, plain.err);
     cr_assert(!strncmp(plain.out, "secure=0\n", 9), "plain run is secure:\n%s", plain.out);
@@ -174,4 +177,7 @@ Test(secure, set_user_id_process_restricts_search_paths, .timeout = 300)
     }
     expect_open(plain.out, "origin/origin_plugin.so", true, "plain");
     expect_open(sec.out, "origin/origin_plugin.so", true, "set-user-ID");
+    cr_expect(strstr(plain.err, ":\t") && strstr(plain.err, ": loading ("), "plain run: no PLUGIN_DEBUG lines:\n%s",
+              plain.err);
+    cr_expect(!strstr(sec.err, ":\t"), "set-user-ID run printed PLUGIN_DEBUG lines:\n%s", sec.err);
 }

@@ -60,8 +60,9 @@ struct lines {
 };
 /* Keeps the trace lines about unwind tables and initializer calls (the rest is thousands of
  * bindings). */
-static void collect(void *ctx, const char *line)
+static void collect(void *ctx, const struct plugin_trace_event *ev)
 {
+    const char *line = ev->text;
     struct lines *l = ctx;
     if (!strstr(line, "unwind tables") && !strstr(line, ": calling DT_INIT"))
         return;

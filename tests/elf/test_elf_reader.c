@@ -247,8 +247,9 @@ Test(elf_reader, host_filter_passes_every_host_name)
  * binds_to_itself): abs must still bind to libc's, own_answer to the plugin's, and the trace
  * says only own_answer went the short way. glibc's dlopen of the same file (the oracle) agrees. */
 struct self_lines { int own, abs; };
-static void on_self_trace(void *ctx, const char *line)
+static void on_self_trace(void *ctx, const struct plugin_trace_event *ev)
 {
+    const char *line = ev->text;
     struct self_lines *l = ctx;
     l->own += strstr(line, "bound own_answer to itself") != NULL;
     l->abs += strstr(line, "bound abs to itself") != NULL;

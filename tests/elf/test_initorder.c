@@ -105,9 +105,9 @@ Test(initorder, trace_says_the_order)
 {
     struct run r = run_program((char *[]){ PLUGIN_CLI, "load", "--trace", GRAPHS "/h_siblings/libn0.so", NULL });
     cr_assert_eq(r.code, 0, "%s", r.err);
-    const char *a = strstr(r.out, "trace: init order 1/3: " GRAPHS "/h_siblings/libn2.so\n");
-    const char *b = strstr(r.out, "trace: init order 2/3: " GRAPHS "/h_siblings/libn1.so\n");
-    const char *c = strstr(r.out, "trace: init order 3/3: " GRAPHS "/h_siblings/libn0.so\n");
+    const char *a = strstr(r.out, " ms] init order 1/3: " GRAPHS "/h_siblings/libn2.so\n");
+    const char *b = strstr(r.out, " ms] init order 2/3: " GRAPHS "/h_siblings/libn1.so\n");
+    const char *c = strstr(r.out, " ms] init order 3/3: " GRAPHS "/h_siblings/libn0.so\n");
     cr_assert(a && b && c && a < b && b < c, "no init order lines, or out of order:\n%s", r.out);
 }
 

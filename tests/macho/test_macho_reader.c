@@ -260,7 +260,7 @@ static void describe_fixture(const char *fmt, const char *cpu, struct macho_desc
     size_t size;
     char *b = read_file(fixture(name), &size);
     struct source s;
-    struct diag d = { err, NULL, NULL };
+    struct diag d = { .err = err };
     source_open_memory(&s, b, size, "reader-test");
     int rc = macho_describe(out, &s, &d);
     free(b);
