@@ -7,6 +7,7 @@
 #   make SANITIZE=thread test-stress        16 threads opening, looking up, calling, under
 #                        ThreadSanitizer (build/tsan; about 20 s; tests/stress.c)
 #   make ARCH=aarch64 [test]    cross-build everything into build/aarch64 (and run it under qemu)
+#   make musl            the static musl host and its plugins (build/musl; x86-64; in make test)
 #   make check-layout    the include graph between loader/core, elf, macho, tools (no cycle)
 #   make install PREFIX=/usr/local DESTDIR=  headers, libraries, CLI, pkg-config file, man pages,
 #                        gdb script (directories: PREFIX, BINDIR, LIBDIR, INCLUDEDIR, DATADIR,
@@ -227,7 +228,7 @@ demo: $(DEMO_STAMP) all $(EX)/greeter.so $(EX)/wordcount.so $(EX)/host
 	$(BUILD)/plugin call $(EX)/wordcount.so digits 1234567
 
 # Fixtures and tests: mk/tests.mk, Mach-O fixtures: mk/macho.mk, the malformed corpus:
-# mk/malformed.mk (the demo is above).
+# mk/malformed.mk, the static musl host: mk/musl.mk (the demo is above).
 # Benchmarks and the fuzz target: mk/extra.mk.
 include mk/tests.mk
 include mk/macho.mk
@@ -239,3 +240,4 @@ include mk/extra.mk
 include mk/compat.mk
 include mk/ldso.mk
 include mk/stress.mk
+include mk/musl.mk

@@ -191,11 +191,14 @@
  *   A DT_NEEDED name containing '/' is used as written, as ld.so does. Files for another CPU
  *   found on the way are skipped, as ld.so skips them.
  *   In a process without a dynamic C library (a -static executable), the C runtime libraries
- *   (libc.so.6, libm.so.6, libpthread.so.0, libdl.so.2, librt.so.1 and the dynamic linker) are
- *   taken as provided by the host: they are not loaded, and the symbols a plugin needs from them
- *   must come from the resolve callback.
+ *   (glibc's libc.so.6, libm.so.6, libpthread.so.0, libdl.so.2, librt.so.1 and the dynamic
+ *   linker; musl's libc.so and ld-musl-<cpu>.so.1) are taken as provided by the host: they are
+ *   not loaded, and the symbols a plugin needs from them must come from the resolve callback.
  *
- * Initializers receive (argc, argv, envp) as under glibc; argc/argv are those of the process.
+ * Initializers receive (argc, argv, envp) as under glibc; argc/argv are those of the process,
+ * which the library learns from glibc (it passes them to every constructor, this library's too).
+ * musl passes constructors no arguments: in a musl process initializers get argc 0, argv NULL and
+ * envp = environ.
  *
  * Initializer and finalizer order: glibc 2.36's for dlopen(RTLD_NOW | RTLD_LOCAL).
  *   An open's objects (the plugin and its dependency tree, breadth-first) are sorted depth-first:

@@ -4,8 +4,9 @@
 # make bench-plot (bench), when missing. Uses sudo when not root.
 # Needs neither root nor the network when nothing is missing (a few dpkg-query calls).
 #
-# For the tests on an x86-64 host it also prepares the aarch64 lane (make test runs the whole
-# suite a second time as aarch64 code under qemu-user):
+# For the tests on an x86-64 host it also fetches the sources of libelf and zlib for the static
+# musl host (musl_sources: the one network step besides apt-get install) and prepares the aarch64
+# lane (make test runs the whole suite a second time as aarch64 code under qemu-user):
 #   - the cross compiler, qemu-user and its binfmt rule, and arm64 libelf/zlib by multiarch;
 #   - Criterion for arm64 in a private sysroot (build/sysroot-arm64): libcriterion-dev:arm64 does
 #     not co-install with the amd64 one, so its runtime set is downloaded and unpacked there;
@@ -41,6 +42,11 @@ CROSS_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binf
             libsqlite3-0:arm64 libssl3:arm64                          # tests/elf/test_reallibs.c
             libgomp1:arm64                                            # the OpenMP fixture (mk/tls.mk)
             gdb-multiarch)                                            # tests/cli/test_gdb.c under qemu
+# The static musl host (mk/musl.mk; x86-64 lane): musl-gcc, and dpkg-dev to unpack the source
+# packages of elfutils and zlib that libelf for musl is built from (musl_sources below).
+MUSL_PKGS=(musl-tools dpkg-dev)
+MUSL_SRC_PKGS=(elfutils zlib)
+MUSL_SRC=build/src
 # Criterion's arm64 runtime closure (Debian 12), unpacked into the private sysroot.
 CRITERION_ARM64=(libcriterion3 libcriterion-dev libnanomsg5 libgit2-1.5 libffi8 libhttp-parser2.9
                  libmbedcrypto7 libmbedx509-1 libmbedtls14 libpcre2-8-0 libssh2-1 libssl3 zlib1g
@@ -102,6 +108,38 @@ criterion_sysroot() {
   touch "$SYSROOT/.complete"
 }
 
+# Debian's source packages of elfutils and zlib, into $MUSL_SRC/elfutils and $MUSL_SRC/zlib, for
+# scripts/musl-libelf.sh (Debian has no libelf for musl). Through a private apt configuration
+# (its own sources list, package lists and cache under $MUSL_SRC/apt; the system's apt setup is
+# neither read for sources nor changed): apt checks the Release file's signature against
+# Debian's archive keyring and each downloaded file's SHA-256 against the signed Sources index,
+# as for any package; dpkg-source then unpacks each and applies Debian's patches (it also tries
+# the uploader's signature of the .dsc, and says it cannot check it: that key is in
+# debian-keyring, not installed; the trust comes from apt's checks above). Done once:
+# $MUSL_SRC/.complete. Needs no root (as root, apt's download sandbox is turned off: its _apt
+# user could not write here).
+musl_sources() {
+  [ -f "$MUSL_SRC/.complete" ] && return 0
+  echo "deps: fetching the source packages ${MUSL_SRC_PKGS[*]} (bookworm) into $MUSL_SRC"
+  local apt_dir opts nosandbox=()
+  [ -z "$SUDO" ] && nosandbox=(-o APT::Sandbox::User=root)
+  rm -rf "$MUSL_SRC"
+  mkdir -p "$MUSL_SRC/apt/lists/partial" "$MUSL_SRC/apt/cache/archives/partial"
+  apt_dir=$(cd "$MUSL_SRC/apt" && pwd)
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
+    > "$apt_dir/sources.list"
+  opts=(-q -o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" "${nosandbox[@]}")
+  apt-get "${opts[@]}" update
+  (cd "$MUSL_SRC" && apt-get "${opts[@]}" source --download-only "${MUSL_SRC_PKGS[@]}")
+  local p dsc
+  for p in "${MUSL_SRC_PKGS[@]}"; do
+    dsc=$(ls "$MUSL_SRC/${p}_"*.dsc)
+    (cd "$MUSL_SRC" && dpkg-source -q -x "$(basename "$dsc")" "$p")
+  done
+  touch "$MUSL_SRC/.complete"
+}
+
 # Mounted first (a chroot may not see the host's mount): the rule may already be there.
 register_binfmt() {
   [ -e /proc/sys/fs/binfmt_misc/register ] ||
@@ -123,7 +161,8 @@ if [ "$(uname -m)" = x86_64 ]; then
     as_root dpkg --add-architecture arm64
     updated=0
   fi
-  install_missing "${CROSS_PKGS[@]}"
+  install_missing "${CROSS_PKGS[@]}" "${MUSL_PKGS[@]}"
+  musl_sources
   criterion_sysroot
   register_binfmt
 fi

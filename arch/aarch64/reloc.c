@@ -13,6 +13,11 @@
 #define R_AARCH64_TLS_DTPREL 1029
 #define R_AARCH64_TLS_TPREL  1030
 #endif
+/* musl's <elf.h> (1.2.3) has no name for the IFUNC relocation; its number, from the AArch64 ELF
+ * ABI, for the musl build of the library (mk/musl.mk). */
+#ifndef R_AARCH64_IRELATIVE
+#define R_AARCH64_IRELATIVE 1032
+#endif
 
 static const struct reloc_type aarch64_types[] = {
     { 0,                      "R_AARCH64_NONE",       RK_NONE,        RC_NONE,     0, 0 },

@@ -31,12 +31,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The C runtime: in a -static host these are part of the executable, not files to load. */
+/* The C runtime: in a -static host these are part of the executable, not files to load.
+ * glibc's names, then musl's: a plugin built with musl-gcc -shared needs "libc.so" (musl's one
+ * library, which is also its dynamic loader, ld-musl-<cpu>.so.1, and holds libm and libpthread). */
 bool deps_is_c_runtime(const char *name)
 {
     static const char *const names[] = {
         "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
-        "libmvec.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", NULL,
+        "libmvec.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
+        "libc.so", "ld-musl-x86_64.so.1", "ld-musl-aarch64.so.1", NULL,
     };
     for (size_t i = 0; names[i]; i++)
         if (strcmp(name, names[i]) == 0)

@@ -21,6 +21,15 @@
 
 #include <elf.h>
 
+/* DT_RELR (the generic ABI's packed relative relocations, tags 35-37) arrived in glibc 2.36's
+ * <elf.h>; musl 1.2.3's has none: the values, from the gABI, where the C library's header lacks
+ * them (the static musl host, mk/musl.mk). */
+#ifndef DT_RELR
+#define DT_RELRSZ  35
+#define DT_RELR    36
+#define DT_RELRENT 37
+#endif
+
 /* Tags kept by the decoded dynamic table: the standard ones by value, the GNU ones after. */
 enum {
     DYN_GNU_HASH = 38 /* DT_RELRENT + 1 */, DYN_VERSYM, DYN_VERDEF, DYN_VERDEFNUM, DYN_VERNEED, DYN_VERNEEDNUM,
