@@ -212,6 +212,8 @@ struct load {
     char denied[256];       /* the dependency being searched: its first candidate that could not
                              * be looked at ("PATH: Operation not permitted"), or "" */
     bool no_run;            /* PLUGIN_NO_RUN: no initializer, no IFUNC resolver of these objects */
+    const struct image *caller; /* plugin_dlopen by name: the object that called it (its RPATH
+                             * and RUNPATH are searched; the RPATH chain goes on through it) */
 };
 
 /* ---- the security policy (policy.c: its top comment lists every rule) --------------------
@@ -246,6 +248,15 @@ bool policy_origin(bool at_start, char next);
 bool policy_origin_path(const char *path, const char *const *trusted);
 bool policy_relative_needed(void);
 bool policy_executable_path(void);
+
+/* api.c: the process-wide load lock, recursive for the thread holding it (initializers may
+ * open plugins). Every open holds it; so do the dlfcn layer's tables (dlfcn.c). */
+void load_lock(void);
+void load_unlock(void);
+/* api.c: plugin_dlopen of a name without '/': an object of the process with that soname or file
+ * name, else the object caller's DT_NEEDED entry of that name would load (fmt->search), loaded
+ * as a plugin_open would load it. NULL with the error filled. */
+struct image *load_searched(const char *name, const struct image *caller, struct diag *d);
 
 int load_add_image(struct load *ld, struct image *im);
 /* Read, map and decode one object from s (file or memory), by the front end that recognizes it. */
@@ -352,8 +363,11 @@ struct resolved {
     const void *sym;            /* the definition, in def's front end's terms (ELF: Elf64_Sym) */
     bool ifunc;                 /* addr is a resolver to call for the value */
 };
+/* dlfcn.c: the objects opened with PLUGIN_RTLD_GLOBAL and their dependencies, in load order
+ * (each once; not those of the global scope). Load lock held. */
+struct image **dlfcn_global_scope(size_t *n);
 /* The scope walk of ld.so for a reference made by im: im itself first when im->symbolic, the
- * resolve callback, the global scope (host_scope), then the plugin's dependency tree
+ * resolve callback, the global scope (host_scope), the RTLD_GLOBAL objects, then the plugin's dependency tree
  * breadth-first (local scope). Each object is asked through its front end. */
 bool resolve_in_scope(struct load *ld, const struct image *im, struct sym_query *q, struct resolved *out);
 /* A name looked up where the executable stands: the resolve callback, then the global scope

@@ -7,6 +7,8 @@
  *   1. the caller's resolve callback (it stands where the executable stands);
  *   2. the global scope: the executable, its preloads and their dependencies, breadth-first, as
  *      the host provider lists them (not the vDSO, not what the host dlopen'ed);
+ *   2b. the objects opened with plugin_dlopen(..., PLUGIN_RTLD_GLOBAL), with their dependencies,
+ *      in the order they were opened (core/dlfcn.c; glibc appends them to the global scope);
  *   3. the plugin's dependency tree, breadth-first from the plugin (the local scope; a host object
  *      it needs is there, with that object's own dependencies).
  * Each object is asked through its own front end (fmt->find), so the walk does not care which
@@ -43,9 +45,11 @@ bool resolve_in_scope(struct load *ld, const struct image *im, struct sym_query 
             return true;
         }
     }
-    size_t nh;
+    size_t nh, ng;
     struct image **global = host_scope(&nh);
+    struct image **dl_global = dlfcn_global_scope(&ng);
     return (host_may_define(q) && search((const struct image *const *)global, nh, q, out)) ||
+           search((const struct image *const *)dl_global, ng, q, out) ||
            search((const struct image *const *)ld->scope, ld->nscope, q, out);
 }
 

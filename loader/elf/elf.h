@@ -163,6 +163,8 @@ struct export_table *elf_exports_build(const struct image *im);
 /* ---- loading (elf_load.c, elf_deps.c, elf_reloc.c, elf_init.c, elf_addr.c) --------------- */
 
 int elf_load_deps(struct load *ld, size_t idx);
+/* elf_deps.c: plugin_dlopen of a name without '/', searched as caller's DT_NEEDED (format.h). */
+int elf_search_name(struct load *ld, const struct image *caller, const char *name, struct image **out);
 int elf_check_versions(struct load *ld, struct image *im);
 int elf_bind(struct load *ld, struct image *im, void **state);
 int elf_bind_done(struct load *ld, void *state, bool run);
