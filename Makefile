@@ -112,7 +112,7 @@ export plugin_pc
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 include/plugin.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/plugin.h include/plugin_dlfcn.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libplugin.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libplugin.so $(DESTDIR)$(PREFIX)/lib/libplugin.so.0
 	ln -sf libplugin.so.0 $(DESTDIR)$(PREFIX)/lib/libplugin.so
@@ -163,3 +163,4 @@ include mk/extra.mk
 include mk/compat.mk
 include mk/ldso.mk
 include mk/stress.mk
+include mk/dlfcn.mk
