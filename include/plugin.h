@@ -119,6 +119,9 @@
  *   These options apply to the objects the call loads: a handle already loaded is returned as
  *   it is.
  *
+ * dlopen, dlsym, dlclose, dlerror, dladdr with <dlfcn.h>'s semantics (plugin_dlopen, ...; and
+ * macros that map the standard names onto them): include/plugin_dlfcn.h.
+ *
  * Symbol resolution (the undefined symbols of a loaded object), in the order ld.so uses for an
  * RTLD_NOW | RTLD_LOCAL dlopen:
  *   1. the options' resolve callback, if any (it stands where the executable stands);
@@ -128,13 +131,15 @@
  *      are found with dl_iterate_phdr; dependencies are matched by soname, file name or path, as
  *      ld.so matches them; preloads are the objects listed between the executable (and the vDSO)
  *      and the executable's first dependency, where ld.so maps them;
+ *   2b. the objects opened with plugin_dlopen(..., PLUGIN_RTLD_GLOBAL) and their dependencies, in
+ *      the order they were opened (ld.so appends RTLD_GLOBAL objects to its global scope);
  *   3. the plugin's own dependency tree, breadth-first, starting with the plugin itself. An object
  *      the process already has that the tree needs (by DT_NEEDED) is reused and searched here,
  *      with its own dependencies.
  *   Not searched, as ld.so does not search them: the vDSO (linux-vdso.so.1: an unversioned
  *   clock_gettime binds to libc's, and names only the vDSO defines are undefined), and objects the
  *   host dlopen'ed itself, unless a plugin needs them by DT_NEEDED. Limitation: an object the host
- *   dlopen'ed with RTLD_GLOBAL is in ld.so's global scope, but nothing public tells RTLD_GLOBAL
+ *   dlopen'ed with glibc's dlopen and RTLD_GLOBAL is in ld.so's global scope, but nothing public tells RTLD_GLOBAL
  *   from RTLD_LOCAL (the flag is in glibc's private link_map), so it is not searched either;
  *   reach its symbols through the resolve callback (which may call dlsym(RTLD_DEFAULT, name)), or
  *   name it in the plugin's DT_NEEDED. Mach-O imports bound to the host use the same callback and

@@ -51,7 +51,9 @@
  *    (the executable, its preloads, their dependencies breadth-first: plugin.h), then the objects
  *    opened PLUGIN_RTLD_GLOBAL with their dependencies, in load order.
  *  - PLUGIN_RTLD_NEXT: the objects after the caller's in that same order (the caller's own tree
- *    appended when it is not in it): the interposer's "next" definition.
+ *    appended when it is not in it): the interposer's "next" definition. (For a caller that glibc
+ *    itself dlopen'ed, glibc searches only that caller's own dependency tree after it; here the
+ *    RTLD_GLOBAL objects opened after the caller come first.) Code outside any object: error.
  *  - Not found: NULL and an error ("undefined symbol"). A symbol whose value is 0 is
  *    indistinguishable, as with dlsym: clear dlerror first and look at it after.
  *
