@@ -20,7 +20,7 @@
  * Without PLUGIN_DLFCN_MACROS this header needs no <dlfcn.h> and defines no standard name.
  *
  * plugin_dlopen(file, mode)
- *  - file NULL: the program's handle (below). A file with '/' is a path, opened as plugin_open
+ *  - file NULL (or "", as in glibc): the program's handle (below). A file with '/' is a path, opened as plugin_open
  *    opens it. A name without '/' is searched as ld.so searches for dlopen: first an object the
  *    process already has (loaded by the system loader or by us) whose soname or file name it is
  *    — returned, never loaded twice —, else in the order plugin.h gives for DT_NEEDED, as a

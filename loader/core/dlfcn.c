@@ -232,7 +232,7 @@ static void *dl_open(const char *file, int mode, uintptr_t ret)
         return fail("dlopen %s: invalid mode %#x: RTLD_LAZY or RTLD_NOW is required", file ? file : "(NULL)",
                     (unsigned)mode);
     if (file && !file[0])
-        return fail("dlopen: empty file name");
+        file = NULL;                                /* glibc: "" names the program too */
     load_lock();
     struct image *im = open_object(file, mode, ret, &e);
     struct diag d = { &e, NULL, NULL };

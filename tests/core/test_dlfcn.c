@@ -191,6 +191,7 @@ Test(dlfcn, program_handle_and_default)
 {
     void *prog = must_dlopen(NULL, PLUGIN_RTLD_NOW);
     cr_assert_eq(plugin_dlopen(NULL, PLUGIN_RTLD_LAZY), prog);
+    cr_assert_eq(plugin_dlopen("", PLUGIN_RTLD_NOW), prog, "glibc: \"\" is the program too");
     cr_assert_eq(plugin_dlsym(prog, "getpid"), dlsym(RTLD_DEFAULT, "getpid"));
     cr_assert_eq(plugin_dlsym(PLUGIN_RTLD_DEFAULT, "getpid"), dlsym(RTLD_DEFAULT, "getpid"));
     cr_assert_null(plugin_dlsym(prog, "dl_value"));
