@@ -198,10 +198,11 @@ static struct image *open_object(const char *file, int mode, uintptr_t ret, plug
     struct diag d = { e, NULL, NULL };
     if (host_refresh(&d))
         return NULL;
-    if (!file)
-        return program() ? program()
-                         : (diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: dlopen(NULL): the process lists no program"),
-                            NULL);
+    if (!file) {
+        if (!program())
+            diag_fail_raw(&d, PLUGIN_ERR_NOT_FOUND, "plugin: dlopen(NULL): the process lists no program");
+        return program();
+    }
     if (mode & PLUGIN_RTLD_NOLOAD) {
         struct image *im = already_loaded(file);
         if (!im)
@@ -287,8 +288,10 @@ static int global_order(struct image *extra, struct image ***out, size_t *n, str
         free(tree);
         return diag_fail(d, PLUGIN_ERR_NOMEM, "dlsym", "out of memory");
     }
-    memcpy(list, scope, nh * sizeof *list);
-    memcpy(list + nh, globals, nglobals * sizeof *list);
+    if (nh)
+        memcpy(list, scope, nh * sizeof *list);
+    if (nglobals)                                   /* globals is NULL until the first one */
+        memcpy(list + nh, globals, nglobals * sizeof *list);
     *n = nh + nglobals;
     for (size_t i = 0; i < nt; i++)
         if (!in_list(list, *n, tree[i]))

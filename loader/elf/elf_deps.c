@@ -273,7 +273,10 @@ static int search_all(struct load *ld, const struct image *im, size_t idx, const
     if (!has_runpath && (r = search_rpaths(ld, idx, name, out)))
         return r;
     const char *llp = library_path(ld);
-    struct dst_ctx exe = { exe_origin(), true }, own = { origin, false };
+    size_t nh;
+    struct image **hosts = host_images(&nh);
+    bool im_is_exe = nh && im == hosts[0];             /* a dlopen by name from the executable */
+    struct dst_ctx exe = { exe_origin(), true }, own = { origin, im_is_exe };
     if (llp && (r = search_list(ld, &exe, llp, ":;", name, "LD_LIBRARY_PATH", out)))
         return r;
     if ((r = search_options(ld, origin, name, out)))
