@@ -37,13 +37,13 @@
 static pthread_mutex_t load_mutex = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local unsigned load_depth;
 
-static void load_lock(void)
+void load_lock(void)
 {
     if (load_depth++ == 0)
         pthread_mutex_lock(&load_mutex);
 }
 
-static void load_unlock(void)
+void load_unlock(void)
 {
     if (--load_depth == 0)
         pthread_mutex_unlock(&load_mutex);
