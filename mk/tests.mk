@@ -52,7 +52,7 @@ $(FIX)/execstack.so: FIXTURE_LDFLAGS := -Wl,-z,execstack
 $(FIX)/hostcall.so: FIXTURE_CFLAGS := -fno-stack-protector -fno-builtin
 $(FIX)/hostcall.so: FIXTURE_LDFLAGS := -nostdlib
 # An ordinary glibc plugin for a -static host without a callback: its imports come from the
-# executable's .symtab. -fno-builtin keeps strlen, memcpy and strchr real calls (IFUNCs).
+# executable's .symtab. -fno-builtin keeps strlen, memcpy and strchr real calls (IFUNCs in glibc).
 $(FIX)/static_libc.so: FIXTURE_CFLAGS := -fno-stack-protector -fno-builtin
 
 # A valid shared object for the other CPU (PLUGIN_ERR_ARCH): aarch64 in the x86-64 lane and
