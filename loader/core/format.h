@@ -71,6 +71,13 @@ struct host_provider {
     struct image **(*scope)(size_t *n);
     /* The process has no dynamic C library (a -static executable). */
     bool (*is_static)(void);
+    /* For a -static executable: name in the executable's own symbol table, read at the first
+     * call (load lock held) and kept; IFUNCs resolved. false: not there, or no table (the trace
+     * of d says why, once). Optional (NULL: never). */
+    bool (*exe_symbol)(const char *name, uint64_t *addr, struct diag *d);
+    /* Why that table could not be read, once exe_symbol tried; NULL when it was read, or not
+     * tried yet. Optional. */
+    const char *(*exe_symbols_unavailable)(void);
     /* Whether some object of the list may define q's name: false lets the scope walk skip them
      * all at once (a filter over all their names; optional, NULL: always true). */
     bool (*may_define)(struct sym_query *q);

@@ -293,6 +293,18 @@ struct image **host_scope(size_t *n);
 bool host_may_define(struct sym_query *q);
 /* True when the process has no dynamic C library (a -static executable). */
 bool host_is_static(void);
+/* A -static host: name in the executable's own symbol table (IFUNCs resolved). false: not
+ * there, or the table is not available (the first call reads it; the trace of d says why not). */
+bool host_exe_symbol(const char *name, uint64_t *addr, struct diag *d);
+/* Why the executable's symbol table could not be read (after a first try), or NULL. */
+const char *host_exe_symbols_unavailable(void);
+
+/* host_exports.c: the address a host registered for name (plugin_register_exports). */
+bool host_exports_find(const char *name, uint64_t *addr);
+
+/* api.c: the process-wide load lock (recursive for the thread that holds it). */
+void load_lock(void);
+void load_unlock(void);
 /* An object the process already has (host or ours) with this (dev, ino), or NULL. */
 struct image *registry_find_id(dev_t dev, ino_t ino);
 /* An object the process already has (host or ours) published under exactly this path. */
@@ -362,19 +374,23 @@ struct resolved {
     const struct image *def;    /* NULL for the resolve callback or an unresolved weak */
     const void *sym;            /* the definition, in def's front end's terms (ELF: Elf64_Sym) */
     bool ifunc;                 /* addr is a resolver to call for the value */
+    const char *via;            /* def NULL: where addr came from ("the resolve callback", ...) */
 };
 /* dlfcn.c: the objects opened with PLUGIN_RTLD_GLOBAL and their dependencies, in load order
  * (each once; not those of the global scope). Load lock held. */
 struct image **dlfcn_global_scope(size_t *n);
 /* The scope walk of ld.so for a reference made by im: im itself first when im->symbolic, the
- * resolve callback, the global scope (host_scope), the RTLD_GLOBAL objects, then the plugin's dependency tree
- * breadth-first (local scope). Each object is asked through its front end. */
+ * resolve callback, the host's registered exports, the global scope (host_scope), the
+ * RTLD_GLOBAL objects, the plugin's dependency tree breadth-first (local scope), then, in a
+ * -static host, the executable's own symbol table. Each object is asked through its front end. */
 bool resolve_in_scope(struct load *ld, const struct image *im, struct sym_query *q, struct resolved *out);
-/* A name looked up where the executable stands: the resolve callback, then the global scope
- * (IFUNCs resolved). Mach-O imports bind to the host through this. */
+/* A name looked up where the executable stands: the resolve callback, the registered exports,
+ * the global scope (IFUNCs resolved), and in a -static host the executable's symbol table.
+ * Mach-O imports bind to the host through this. */
 bool resolve_global_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
-/* The same over every object of the process, the vDSO and what the host dlopen'ed included: for
- * the loader's own needs, not for binding (the unwinder's __register_frame, glibc's TLS helpers,
+/* The resolve callback, then every object of the process, the vDSO and what the host dlopen'ed
+ * included (not the registered exports, not a static executable's symbol table): for the
+ * loader's own needs, not for binding (the unwinder's __register_frame, glibc's TLS helpers,
  * wherever they are). */
 bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
 

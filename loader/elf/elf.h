@@ -18,6 +18,7 @@
 #define PLUGIN_ELF_H
 
 #include "core/format.h"
+#include "core/symmap.h"
 
 #include <elf.h>
 
@@ -219,6 +220,11 @@ bool elf_is_vdso(const struct image *im);
 
 /* elf_addr.c: the host provider's addr_info (dl_iterate_phdr). */
 bool elf_host_addr_info(uintptr_t addr, struct plugin_addr_info *info);
+/* elf_selfsyms.c: name in a -static executable's own symbol table (the host provider's
+ * exe_symbol; load lock held). */
+bool elf_exe_symbol(const char *name, uint64_t *addr, struct diag *d);
+/* Why that table could not be read (after a first try), or NULL. */
+const char *elf_exe_symbols_unavailable(void);
 /* elf_resolve.c: the front end's find (the scope walk asks each ELF object). */
 bool elf_find(const struct image *im, struct sym_query *q, struct resolved *out);
 
