@@ -366,7 +366,7 @@ static void run_dlhost(const char *host)
     char *argv[] = { exe, "dlmod_upper.so", count, count, "no_such_module.so", NULL };
     struct run r = run_program(argv);
     cr_assert_eq(r.code, 1, "exit %d; stdout:\n%s\nstderr:\n%s", r.code, r.out, r.err);
-    cr_assert(strstr(r.out, "upper: module_run is in dlmod_upper.so\nDLMOD_UPPER.SO\nupper: returned 14\n"),
+    cr_assert(strstr(r.out, "upper: module_run is in dlmod_upper.so\n> DLMOD_UPPER.SO\nupper: returned 14\n"),
               "%s\n%s", r.out, r.err);
     cr_assert(strstr(r.out, "count: module_run is in dlmod_count.so\n"), "%s", r.out);
     char want[128];
