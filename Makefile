@@ -241,3 +241,4 @@ include mk/compat.mk
 include mk/ldso.mk
 include mk/stress.mk
 include mk/musl.mk
+include mk/dlfcn.mk

@@ -119,22 +119,30 @@
  *   These options apply to the objects the call loads: a handle already loaded is returned as
  *   it is.
  *
+ * dlopen, dlsym, dlclose, dlerror, dladdr with <dlfcn.h>'s semantics (plugin_dlopen, ...; and
+ * macros that map the standard names onto them): include/plugin_dlfcn.h.
+ *
  * Symbol resolution (the undefined symbols of a loaded object), in the order ld.so uses for an
  * RTLD_NOW | RTLD_LOCAL dlopen:
- *   1. the options' resolve callback, if any (it stands where the executable stands);
+ *   1. the options' resolve callback, if any (it stands where the executable stands), then the
+ *      exports the host registered (plugin_register_exports, below);
  *   2. the global scope, as ld.so builds it: the executable, the objects LD_PRELOAD (or
  *      /etc/ld.so.preload) put in the process, then their DT_NEEDED dependencies breadth-first
  *      (ld.so among them), each read through its own dynamic symbol table. The process's objects
  *      are found with dl_iterate_phdr; dependencies are matched by soname, file name or path, as
  *      ld.so matches them; preloads are the objects listed between the executable (and the vDSO)
  *      and the executable's first dependency, where ld.so maps them;
+ *   2b. the objects opened with plugin_dlopen(..., PLUGIN_RTLD_GLOBAL) and their dependencies, in
+ *      the order they were opened (ld.so appends RTLD_GLOBAL objects to its global scope);
  *   3. the plugin's own dependency tree, breadth-first, starting with the plugin itself. An object
  *      the process already has that the tree needs (by DT_NEEDED) is reused and searched here,
  *      with its own dependencies.
+ *   4. only in a -static host (no dynamic C library in the process): the executable's own symbol
+ *      table (.symtab of /proc/self/exe; see "Host symbols without a callback" below).
  *   Not searched, as ld.so does not search them: the vDSO (linux-vdso.so.1: an unversioned
  *   clock_gettime binds to libc's, and names only the vDSO defines are undefined), and objects the
  *   host dlopen'ed itself, unless a plugin needs them by DT_NEEDED. Limitation: an object the host
- *   dlopen'ed with RTLD_GLOBAL is in ld.so's global scope, but nothing public tells RTLD_GLOBAL
+ *   dlopen'ed with glibc's dlopen and RTLD_GLOBAL is in ld.so's global scope, but nothing public tells RTLD_GLOBAL
  *   from RTLD_LOCAL (the flag is in glibc's private link_map), so it is not searched either;
  *   reach its symbols through the resolve callback (which may call dlsym(RTLD_DEFAULT, name)), or
  *   name it in the plugin's DT_NEEDED. Mach-O imports bound to the host use the same callback and
@@ -193,7 +201,9 @@
  *   In a process without a dynamic C library (a -static executable), the C runtime libraries
  *   (glibc's libc.so.6, libm.so.6, libpthread.so.0, libdl.so.2, librt.so.1 and the dynamic
  *   linker; musl's libc.so and ld-musl-<cpu>.so.1) are taken as provided by the host: they are
- *   not loaded, and the symbols a plugin needs from them must come from the resolve callback.
+ *   not loaded, and the symbols a plugin needs from them come from the resolve callback, the
+ *   registered exports or the executable's own symbol table (see "Host symbols without a
+ *   callback" below).
  *
  * Initializers receive (argc, argv, envp) as under glibc; argc/argv are those of the process,
  * which the library learns from glibc (it passes them to every constructor, this library's too).
@@ -317,8 +327,9 @@ typedef struct plugin_error {
  * resolve       Called first for every undefined symbol of every object loaded by this open
  *               (name without version decoration; version is the required version name, or NULL
  *               when the reference is unversioned). Return the address, or NULL to fall through
- *               to the global scope. This is how a -static host supplies its functions, and how
- *               a host gives plugins what it dlopen'ed itself (RTLD_GLOBAL or not).
+ *               to the registered exports and the global scope. This is how a host gives plugins
+ *               what it dlopen'ed itself (RTLD_GLOBAL or not), or overrides a function; a
+ *               -static host needs it only for what its exports and symbol table do not have.
  * resolve_ctx   Passed to resolve.
  * flags         PLUGIN_NO_LD_LIBRARY_PATH: do not use LD_LIBRARY_PATH (for sandboxes).
  *               PLUGIN_TRUSTED_FILES_ONLY: refuse the plugin and every dependency file this open
@@ -571,6 +582,74 @@ int plugin_static_tls_pool(void *pool, size_t size, plugin_error *err);
         plugin_static_tls_pool(plugin_static_tls_pool_, sizeof plugin_static_tls_pool_, NULL);    \
     }                                                                                             \
     typedef int plugin_static_tls_pool_semicolon_
+
+/*
+ * Host symbols without a callback (registered exports; a -static host's own symbol table).
+ *
+ * A plugin's imports are bound, after the resolve callback, to the exports the host registered:
+ *
+ *     static const struct plugin_export host_exports[] = {
+ *         PLUGIN_EXPORT(printf), PLUGIN_EXPORT(malloc), { "host_add", (void *)my_add },
+ *     };
+ *     plugin_register_exports(host_exports, 3, &err);
+ *
+ * or, at file scope, the same table and a constructor that registers it before main:
+ *
+ *     PLUGIN_EXPORTS(host_exports, PLUGIN_EXPORT(printf), PLUGIN_EXPORT(malloc), PLUGIN_EXPORT(free));
+ *
+ * (the constructor ignores the result: call plugin_register_exports yourself to see an error).
+ * plugin_register_exports checks the whole table first: every entry needs a name and a non-NULL
+ * address, and a name (in the table or registered before) has one address (the same entry
+ * twice is fine); otherwise it returns -1 with err filled (PLUGIN_ERR_FORMAT; PLUGIN_ERR_NOMEM)
+ * and registers nothing of it. The names are copied; registrations last for the process and
+ * serve every later open, in any host (a dynamic one too: they come before the global scope,
+ * as the callback does). Returns 0.
+ *
+ * In a -static host (no dynamic C library in the process: no PT_INTERP, no libc.so), an import
+ * that is still undefined after the callback, the exports, and the plugin's own dependency tree
+ * is looked up in the executable's own symbol table: .symtab (.dynsym when there is no .symtab)
+ * of /proc/self/exe, read with libelf at the first such need and kept (a hash table, under the
+ * load lock), the load bias of a static PIE added. It serves every defined global, weak or unique
+ * function, object or untyped symbol of any visibility (static glibc makes most of its functions
+ * hidden), not thread-locals; a versioned reference (printf@GLIBC_2.2.5) binds to the
+ * unversioned definition (a static executable has no versions). An IFUNC (glibc's strlen,
+ * memcpy) binds to the implementation the executable's own IRELATIVE relocation chose at startup
+ * (its GOT slot is read), or, when the executable never calls it, to what its resolver returns.
+ * It comes last so that a plugin's own definitions are never replaced by the executable's
+ * internals. Not available (imports stay undefined; the trace says why): a stripped executable
+ * (strip removes .symtab: register exports instead), no /proc, a file that is not the running
+ * program. Dynamic hosts never read it.
+ *
+ * Which C library functions may be shared this way: a plugin must be built against the C
+ * library of the host (a glibc -static host: plugins built by gcc against glibc; a musl static
+ * host: plugins built with musl-gcc). Then the state that lives in the C library is the host's,
+ * shared correctly: errno (a plugin reaches it through __errno_location, the host's thread's
+ * errno), stdio (stdout is the host's FILE, one buffer), the malloc heap (a plugin may free
+ * what the host allocated and the reverse), the locale, environ, atexit. What a static glibc
+ * cannot do even for itself is not shared either: functions that need to dlopen a part of glibc
+ * (iconv_open of most charsets, NSS: getpwnam, getaddrinfo, gethostbyname) fail or misbehave in
+ * a static executable. And only what the linker put in the executable exists: it copies from
+ * libc.a only the functions the program uses, so a plugin's import of a function the host never
+ * uses is undefined. Make the host use what it wants to export (listing it in a PLUGIN_EXPORTS
+ * table does that), or link libc with -Wl,--whole-archive (the blunt tool).
+ */
+struct plugin_export {
+    const char *name;
+    void *addr;
+};
+int plugin_register_exports(const struct plugin_export *table, size_t n, plugin_error *err);
+
+/* One entry: the symbol's own name and address (a function or a variable of the host). */
+#define PLUGIN_EXPORT(symbol) { #symbol, (void *)&(symbol) }
+
+/* A static table named table of the entries given, registered by a constructor before main. */
+#define PLUGIN_EXPORTS(table, ...)                                                                 \
+    static const struct plugin_export table[] = { __VA_ARGS__ };                                   \
+    __attribute__((constructor)) static void table##_register_(void)                              \
+    {                                                                                             \
+        plugin_register_exports(table, sizeof table / sizeof table[0], NULL);                     \
+    }                                                                                             \
+    typedef int table##_semicolon_
 
 /* The path (or memory-image name) the handle was loaded from. */
 const char *plugin_path(const plugin *p);

@@ -51,6 +51,9 @@ $(FIX)/execstack.so: FIXTURE_LDFLAGS := -Wl,-z,execstack
 # A plugin for a -static host: no C library at all, everything it uses comes from resolve.
 $(FIX)/hostcall.so: FIXTURE_CFLAGS := -fno-stack-protector -fno-builtin
 $(FIX)/hostcall.so: FIXTURE_LDFLAGS := -nostdlib
+# An ordinary glibc plugin for a -static host without a callback: its imports come from the
+# executable's .symtab. -fno-builtin keeps strlen, memcpy and strchr real calls (IFUNCs in glibc).
+$(FIX)/static_libc.so: FIXTURE_CFLAGS := -fno-stack-protector -fno-builtin
 
 # A valid shared object for the other CPU (PLUGIN_ERR_ARCH): aarch64 in the x86-64 lane and
 # x86-64 in the aarch64 lane. clang + lld build it without any C library for that CPU.
@@ -301,7 +304,8 @@ $(shell mkdir -p $(BUILD)/tests && echo '$(TEST_SRCS)' | cmp -s - $(TEST_LIST) |
 endif
 
 $(TEST_BIN): $(TEST_OBJS) $(BUILD)/libplugin.a $(TEST_LIST) | $(FIXTURES) $(BUILD)/plugin \
-             $(BUILD)/tests/static_host $(BUILD)/tests/initgraph_host $(BUILD)/tests/secure_host
+             $(BUILD)/tests/static_host $(BUILD)/tests/static_host_stripped $(BUILD)/tests/initgraph_host \
+             $(BUILD)/tests/secure_host
 	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libplugin.a $(ELF_LIBS) $(CRITERION_LIBS)
 
 # ---- a fully static host (glibc -static) that loads hostcall.so ----
@@ -311,6 +315,9 @@ $(BUILD)/tests/static_host: tests/static_host.c $(LIB_SRCS) $(TEST_HDRS) | $(DEP
 	@mkdir -p $(dir $@)
 	$(CC) -static $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/static_host.c $(LIB_SRCS) \
 	  -lelf -lz -lpthread
+# The same, stripped (no .symtab): its plugins' imports come only from its registered exports.
+$(BUILD)/tests/static_host_stripped: $(BUILD)/tests/static_host
+	$(CROSS)strip -o $@ $<
 
 # ---- running ----
 ifneq ($(SANITIZE),)

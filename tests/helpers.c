@@ -360,6 +360,26 @@ char *file_undefined_dynsyms(const char *path)
     return out;
 }
 
+char *file_function_at(const char *path, uint64_t value)
+{
+    struct elf_file ef;
+    elf_open_file(path, &ef);
+    GElf_Shdr sh;
+    Elf_Scn *scn = find_section(ef.elf, SHT_SYMTAB, &sh);
+    char *out = NULL;
+    Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+    size_t n = d && sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    for (size_t i = 1; i < n && !out; i++) {
+        GElf_Sym sym;
+        const char *s;
+        if (gelf_getsym(d, (int)i, &sym) && sym.st_value == value && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
+            (s = elf_strptr(ef.elf, sh.sh_link, sym.st_name)))
+            out = strdup(s);
+    }
+    elf_close_file(&ef);
+    return out;
+}
+
 int file_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz)
 {
     struct elf_file ef;

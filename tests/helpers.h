@@ -98,6 +98,8 @@ int file_symbol_value(const char *path, const char *name, int dynamic, uint64_t 
 /* Names of the undefined symbols of .dynsym (other than the null symbol), space-separated with
  * a trailing space, in one malloc'ed string ("" when there are none). */
 char *file_undefined_dynsyms(const char *path);
+/* The name of a function (STT_FUNC) of .symtab at value, malloc'ed; NULL when there is none. */
+char *file_function_at(const char *path, uint64_t value);
 /* 1 when the object has a program header of the given type, and its vaddr/memsz then. */
 int file_phdr(const char *path, uint32_t type, uint64_t *vaddr, uint64_t *memsz);
 /* 1 when the object has a section of that name with bytes in the file: its offset and size. */

@@ -37,13 +37,13 @@
 static pthread_mutex_t load_mutex = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local unsigned load_depth;
 
-static void load_lock(void)
+void load_lock(void)
 {
     if (load_depth++ == 0)
         pthread_mutex_lock(&load_mutex);
 }
 
-static void load_unlock(void)
+void load_unlock(void)
 {
     if (--load_depth == 0)
         pthread_mutex_unlock(&load_mutex);
@@ -171,10 +171,10 @@ static int protect_all(struct load *ld)
     return 0;
 }
 
-static struct image *load_tree(struct load *ld, struct source *s, const char *path)
+/* Everything after the root is mapped (ld->images[0], or NULL when that failed): dependencies,
+ * binding, protection, publication, initializers; on failure every image of ld is freed. */
+static struct image *load_rest(struct load *ld, struct image *root, const char *path)
 {
-    struct image *root = load_object(ld, s, path, ld->d);
-    source_close(s);                        /* the mappings keep the file; the fd is not needed */
     if (!root || deps_load_all(ld) || bind_all(ld) || protect_all(ld)) {
         for (size_t i = ld->nimages; i-- > 0;)
             image_free(ld->images[i]);
@@ -189,6 +189,58 @@ static struct image *load_tree(struct load *ld, struct source *s, const char *pa
         if (loader_formats[k]->ready)
             loader_formats[k]->ready(ld);
     init_run(ld);
+    return root;
+}
+
+static struct image *load_tree(struct load *ld, struct source *s, const char *path)
+{
+    struct image *root = load_object(ld, s, path, ld->d);
+    source_close(s);                        /* the mappings keep the file; the fd is not needed */
+    return load_rest(ld, root, path);
+}
+
+/* The front end that searches for caller: its own, else the first that can search (for an
+ * object of a format without one, the search starts from the executable, *caller). */
+static const struct format *search_format(const struct image **caller)
+{
+    if ((*caller)->fmt->search)
+        return (*caller)->fmt;
+    size_t nh;
+    struct image **hosts = host_images(&nh);
+    *caller = nh ? hosts[0] : *caller;
+    for (size_t i = 0; loader_formats[i]; i++)
+        if (loader_formats[i]->search && (*caller)->fmt == loader_formats[i])
+            return loader_formats[i];
+    return NULL;
+}
+
+struct image *load_searched(const char *name, const struct image *caller, struct diag *d)
+{
+    load_lock();
+    struct image *have = NULL, *found = NULL, *root = NULL;
+    if (host_refresh(d)) {
+        load_unlock();
+        return NULL;
+    }
+    if ((have = registry_find_name(name))) {
+        diag_trace(d, TRACE_FILES, "%s: already loaded as %s", name, image_name(have));
+        init_reopened(have, d, true);
+        load_unlock();
+        return have;
+    }
+    const struct format *fmt = search_format(&caller);
+    struct load ld = { .d = d, .static_host = host_is_static(), .caller = caller };
+    if (!fmt)
+        diag_fail(d, PLUGIN_ERR_UNSUPPORTED, name, "no front end can search for a library by name");
+    else if (fmt->search(&ld, caller, name, &found) == 1 && ld.nimages == 0) {
+        root = found;                       /* the same file, already loaded under another name */
+        init_reopened(root, d, true);
+    } else if (found)
+        root = load_rest(&ld, found, found->path);
+    free(ld.images);
+    free(ld.loaded_by);
+    free(ld.scope);
+    load_unlock();
     return root;
 }
 

@@ -12,6 +12,10 @@
  *               im->fmt_data) before anything is mapped
  *   decode      after mapping: validate the tables that live in the mapped file data
  *   load_deps   name the dependencies of ld->images[idx] and find each one (im->needed)
+ *   search      (plugin_dlopen of a name without '/', before anything else) find the object a
+ *               DT_NEEDED entry of caller with that name would find, loading it as this open's
+ *               root (ld->images[0]) or finding it already in the process (*out): 1, or -1 with
+ *               the error filled (not found included)
  *   prepare     once every object is loaded: what must hold before any binding (versions)
  *   bind        apply relocations / fixups of one image (dependencies first); *state is the
  *               front end's own for this open, handed to bind_done after the last image
@@ -41,6 +45,7 @@ struct format {
     int (*read)(struct image *im, struct source *s, struct diag *d);
     int (*decode)(struct image *im, struct diag *d);
     int (*load_deps)(struct load *ld, size_t idx);
+    int (*search)(struct load *ld, const struct image *caller, const char *name, struct image **out);
     int (*prepare)(struct load *ld, struct image *im);
     int (*bind)(struct load *ld, struct image *im, void **state);
     int (*bind_done)(struct load *ld, void *state, bool run);
@@ -66,6 +71,13 @@ struct host_provider {
     struct image **(*scope)(size_t *n);
     /* The process has no dynamic C library (a -static executable). */
     bool (*is_static)(void);
+    /* For a -static executable: name in the executable's own symbol table, read at the first
+     * call (load lock held) and kept; IFUNCs resolved. false: not there, or no table (the trace
+     * of d says why, once). Optional (NULL: never). */
+    bool (*exe_symbol)(const char *name, uint64_t *addr, struct diag *d);
+    /* Why that table could not be read, once exe_symbol tried; NULL when it was read, or not
+     * tried yet. Optional. */
+    const char *(*exe_symbols_unavailable)(void);
     /* Whether some object of the list may define q's name: false lets the scope walk skip them
      * all at once (a filter over all their names; optional, NULL: always true). */
     bool (*may_define)(struct sym_query *q);

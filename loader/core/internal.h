@@ -267,6 +267,8 @@ struct load {
     bool no_run;            /* PLUGIN_NO_RUN: no initializer, no IFUNC resolver of these objects */
     const char *searching;  /* the name of the dependency being searched, for the trace (or NULL) */
     enum plugin_trace_via found_via;    /* how deps_try_path found the last object it gave */
+    const struct image *caller; /* plugin_dlopen by name: the object that called it (its RPATH
+                             * and RUNPATH are searched; the RPATH chain goes on through it) */
 };
 
 /* ---- the security policy (policy.c: its top comment lists every rule) --------------------
@@ -304,6 +306,15 @@ bool policy_executable_path(void);
 /* Rule 7: PLUGIN_DEBUG may be honoured (not in secure mode). */
 bool policy_debug_env(void);
 
+/* api.c: the process-wide load lock, recursive for the thread holding it (initializers may
+ * open plugins). Every open holds it; so do the dlfcn layer's tables (dlfcn.c). */
+void load_lock(void);
+void load_unlock(void);
+/* api.c: plugin_dlopen of a name without '/': an object of the process with that soname or file
+ * name, else the object caller's DT_NEEDED entry of that name would load (fmt->search), loaded
+ * as a plugin_open would load it. NULL with the error filled. */
+struct image *load_searched(const char *name, const struct image *caller, struct diag *d);
+
 int load_add_image(struct load *ld, struct image *im);
 /* Read, map and decode one object from s (file or memory), by the front end that recognizes it. */
 struct image *load_object(struct load *ld, struct source *s, const char *path, struct diag *d);
@@ -340,6 +351,18 @@ struct image **host_scope(size_t *n);
 bool host_may_define(struct sym_query *q);
 /* True when the process has no dynamic C library (a -static executable). */
 bool host_is_static(void);
+/* A -static host: name in the executable's own symbol table (IFUNCs resolved). false: not
+ * there, or the table is not available (the first call reads it; the trace of d says why not). */
+bool host_exe_symbol(const char *name, uint64_t *addr, struct diag *d);
+/* Why the executable's symbol table could not be read (after a first try), or NULL. */
+const char *host_exe_symbols_unavailable(void);
+
+/* host_exports.c: the address a host registered for name (plugin_register_exports). */
+bool host_exports_find(const char *name, uint64_t *addr);
+
+/* api.c: the process-wide load lock (recursive for the thread that holds it). */
+void load_lock(void);
+void load_unlock(void);
 /* An object the process already has (host or ours) with this (dev, ino), or NULL. */
 struct image *registry_find_id(dev_t dev, ino_t ino);
 /* An object the process already has (host or ours) published under exactly this path. */
@@ -409,16 +432,23 @@ struct resolved {
     const struct image *def;    /* NULL for the resolve callback or an unresolved weak */
     const void *sym;            /* the definition, in def's front end's terms (ELF: Elf64_Sym) */
     bool ifunc;                 /* addr is a resolver to call for the value */
+    const char *via;            /* def NULL: where addr came from ("the resolve callback", ...) */
 };
+/* dlfcn.c: the objects opened with PLUGIN_RTLD_GLOBAL and their dependencies, in load order
+ * (each once; not those of the global scope). Load lock held. */
+struct image **dlfcn_global_scope(size_t *n);
 /* The scope walk of ld.so for a reference made by im: im itself first when im->symbolic, the
- * resolve callback, the global scope (host_scope), then the plugin's dependency tree
- * breadth-first (local scope). Each object is asked through its front end. */
+ * resolve callback, the host's registered exports, the global scope (host_scope), the
+ * RTLD_GLOBAL objects, the plugin's dependency tree breadth-first (local scope), then, in a
+ * -static host, the executable's own symbol table. Each object is asked through its front end. */
 bool resolve_in_scope(struct load *ld, const struct image *im, struct sym_query *q, struct resolved *out);
-/* A name looked up where the executable stands: the resolve callback, then the global scope
- * (IFUNCs resolved). Mach-O imports bind to the host through this. */
+/* A name looked up where the executable stands: the resolve callback, the registered exports,
+ * the global scope (IFUNCs resolved), and in a -static host the executable's symbol table.
+ * Mach-O imports bind to the host through this. */
 bool resolve_global_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
-/* The same over every object of the process, the vDSO and what the host dlopen'ed included: for
- * the loader's own needs, not for binding (the unwinder's __register_frame, glibc's TLS helpers,
+/* The resolve callback, then every object of the process, the vDSO and what the host dlopen'ed
+ * included (not the registered exports, not a static executable's symbol table): for the
+ * loader's own needs, not for binding (the unwinder's __register_frame, glibc's TLS helpers,
  * wherever they are). */
 bool resolve_host_name(struct load *ld, const char *name, uint64_t *addr, const char **where);
 

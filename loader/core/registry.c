@@ -36,6 +36,16 @@ bool host_is_static(void)
     return loader_host->is_static();
 }
 
+bool host_exe_symbol(const char *name, uint64_t *addr, struct diag *d)
+{
+    return loader_host->exe_symbol && loader_host->exe_symbol(name, addr, d);
+}
+
+const char *host_exe_symbols_unavailable(void)
+{
+    return loader_host->exe_symbols_unavailable ? loader_host->exe_symbols_unavailable() : NULL;
+}
+
 struct image *registry_find_id(dev_t dev, ino_t ino)
 {
     for (struct image *im = ours_head; im; im = im->next)

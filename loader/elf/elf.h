@@ -18,6 +18,7 @@
 #define PLUGIN_ELF_H
 
 #include "core/format.h"
+#include "core/symmap.h"
 
 #include <elf.h>
 
@@ -172,6 +173,8 @@ struct export_table *elf_exports_build(const struct image *im);
 /* ---- loading (elf_load.c, elf_deps.c, elf_reloc.c, elf_init.c, elf_addr.c) --------------- */
 
 int elf_load_deps(struct load *ld, size_t idx);
+/* elf_deps.c: plugin_dlopen of a name without '/', searched as caller's DT_NEEDED (format.h). */
+int elf_search_name(struct load *ld, const struct image *caller, const char *name, struct image **out);
 int elf_check_versions(struct load *ld, struct image *im);
 int elf_bind(struct load *ld, struct image *im, void **state);
 int elf_bind_done(struct load *ld, void *state, bool run);
@@ -226,6 +229,11 @@ bool elf_is_vdso(const struct image *im);
 
 /* elf_addr.c: the host provider's addr_info (dl_iterate_phdr). */
 bool elf_host_addr_info(uintptr_t addr, struct plugin_addr_info *info);
+/* elf_selfsyms.c: name in a -static executable's own symbol table (the host provider's
+ * exe_symbol; load lock held). */
+bool elf_exe_symbol(const char *name, uint64_t *addr, struct diag *d);
+/* Why that table could not be read (after a first try), or NULL. */
+const char *elf_exe_symbols_unavailable(void);
 /* elf_resolve.c: the front end's find (the scope walk asks each ELF object). */
 bool elf_find(const struct image *im, struct sym_query *q, struct resolved *out);
 

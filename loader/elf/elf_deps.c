@@ -186,6 +186,25 @@ static const char *exe_origin(void)
     return dir[0] ? dir : NULL;
 }
 
+/* $ORIGIN of the object that called plugin_dlopen: ours know it; for the process's own objects
+ * it is the directory of their path (the executable's: exe_origin). NULL when unknown. */
+static const char *caller_origin(const struct image *caller, char *buf, size_t size)
+{
+    size_t nh;
+    struct image **hosts = host_images(&nh);
+    if (caller->origin)
+        return caller->origin;
+    if (nh && caller == hosts[0])
+        return exe_origin();
+    const char *slash = caller->path ? strrchr(caller->path, '/') : NULL;
+    if (!slash || caller->path[0] != '/' || (size_t)(slash - caller->path) >= size)
+        return NULL;
+    size_t len = slash == caller->path ? 1 : (size_t)(slash - caller->path);
+    memcpy(buf, caller->path, len);
+    buf[len] = '\0';
+    return buf;
+}
+
 /* LD_LIBRARY_PATH, unless the security policy says no (PLUGIN_NO_LD_LIBRARY_PATH,
  * PLUGIN_CONFINE_DEPS, or a set-user/group-ID process, where ld.so ignores it too). Read at each
  * open (glibc reads it once at startup). */
@@ -195,8 +214,11 @@ static const char *library_path(const struct load *ld)
 }
 
 /* 1. DT_RPATH of the needing object, then of the object that loaded it, and so on up to the root
- * of this open, then of the executable (only when the needing object has no DT_RUNPATH; an object
- * of the chain that has DT_RUNPATH contributes no RPATH). */
+ * of this open, then of the object that called plugin_dlopen (ld->caller, when the open is a
+ * dlopen by name: glibc's loading chain goes on through the caller), then of the executable
+ * (only when the needing object has no DT_RUNPATH; an object of the chain that has DT_RUNPATH
+ * contributes no RPATH). idx is the needing object's index in ld->images, or SIZE_MAX when the
+ * needing object is the caller itself (whose own loaders are not followed). */
 static int search_rpaths(struct load *ld, size_t idx, const char *name, struct image **out)
 {
     int r;
@@ -209,16 +231,25 @@ static int search_rpaths(struct load *ld, size_t idx, const char *name, struct i
     }
     size_t nh;
     struct image **hosts = host_images(&nh);
+    const struct image *caller = ld->caller;
+    if (caller && nh && caller != hosts[0] && caller->fmt == &elf_format) {
+        const char *rp = elf_of(caller)->dynamic ? image_rpath(caller) : NULL;
+        char dir[PATH_MAX];
+        struct dst_ctx c = { caller_origin(caller, dir, sizeof dir), false };
+        if (rp && (r = search_list(ld, &c, rp, ":", name, PLUGIN_VIA_RPATH,
+                                   idx == SIZE_MAX ? "DT_RPATH" : "DT_RPATH of the caller", out)))
+            return r;
+    }
     const char *exe_rp = nh && elf_of(hosts[0])->dynamic ? image_rpath(hosts[0]) : NULL;
     struct dst_ctx exe = { exe_origin(), true };
     return exe_rp ? search_list(ld, &exe, exe_rp, ":", name, PLUGIN_VIA_RPATH, "DT_RPATH of the executable", out) : 0;
 }
 
 /* 3. the options' search_paths ($ORIGIN: the needing object's directory). */
-static int search_options(struct load *ld, const struct image *im, const char *name, struct image **out)
+static int search_options(struct load *ld, const char *origin, const char *name, struct image **out)
 {
     const char *const *sp = ld->opts ? ld->opts->search_paths : NULL;
-    struct dst_ctx c = { im->origin, false };
+    struct dst_ctx c = { origin, false };
     int r;
     for (size_t i = 0; sp && sp[i]; i++)
         if (sp[i][0] == '/' && (r = search_list(ld, &c, sp[i], ":", name, PLUGIN_VIA_SEARCH_PATHS, "search_paths", out)))
@@ -234,29 +265,31 @@ static int search_options(struct load *ld, const struct image *im, const char *n
  *   5. the ld.so cache, then 6. the system directories — both skipped for an object linked with
  *      -z nodefaultlib (DF_1_NODEFLIB).
  * Under PLUGIN_CONFINE_DEPS only 3 (core/policy.c, rule 6). */
-static int search_all(struct load *ld, size_t idx, const char *name,
+static int search_all(struct load *ld, const struct image *im, size_t idx, const char *origin, const char *name,
                       struct image **out)
 {
-    struct image *im = ld->images[idx];                 /* ELF: elf_load_deps is its front end's */
-    const struct elf_object *o = elf_of(im);
-    bool has_runpath = dyn_has(o, DT_RUNPATH);
+    const struct elf_object *o = elf_of(im);           /* ELF: only its front end calls this */
+    bool has_runpath = o->dynamic && dyn_has(o, DT_RUNPATH);
     int r = 0;
     if (policy_confined(ld))
-        return search_options(ld, im, name, out);
+        return search_options(ld, origin, name, out);
     if (!has_runpath && (r = search_rpaths(ld, idx, name, out)))
         return r;
     const char *llp = library_path(ld);
-    struct dst_ctx exe = { exe_origin(), true }, own = { im->origin, false };
+    size_t nh;
+    struct image **hosts = host_images(&nh);
+    bool im_is_exe = nh && im == hosts[0];             /* a dlopen by name from the executable */
+    struct dst_ctx exe = { exe_origin(), true }, own = { origin, im_is_exe };
     if (llp && (r = search_list(ld, &exe, llp, ":;", name, PLUGIN_VIA_LD_LIBRARY_PATH, "LD_LIBRARY_PATH", out)))
         return r;
-    if ((r = search_options(ld, im, name, out)))
+    if ((r = search_options(ld, origin, name, out)))
         return r;
     if (has_runpath) {
         const char *runpath = elf_str(o, o->dyn[DT_RUNPATH]);
         if (runpath && (r = search_list(ld, &own, runpath, ":", name, PLUGIN_VIA_RUNPATH, "DT_RUNPATH", out)))
             return r;
     }
-    if (dyn_has(o, DYN_FLAGS_1) && (o->dyn[DYN_FLAGS_1] & DF_1_NODEFLIB))
+    if (o->dynamic && dyn_has(o, DYN_FLAGS_1) && (o->dyn[DYN_FLAGS_1] & DF_1_NODEFLIB))
         return 0;
     const char *cached = ldcache_lookup(name);
     if (cached && (r = deps_try_path(ld, cached, PLUGIN_VIA_CACHE, "ld.so cache", out)))
@@ -265,6 +298,40 @@ static int search_all(struct load *ld, size_t idx, const char *name,
     for (size_t i = 0; system_dirs[i]; i++)
         if ((r = search_list(ld, &none, system_dirs[i], ":", name, PLUGIN_VIA_SYSTEM_DIR, "system directory", out)))
             return r;
+    return 0;
+}
+
+/* What a failed search says: the places searched, and a candidate that could not be looked at. */
+static int not_found(struct load *ld, const char *who, const char *what, const char *name)
+{
+    char note[300];
+    if (policy_confined(ld))
+        return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, who,
+                         "%s %s not found (searched search_paths only: PLUGIN_CONFINE_DEPS)", what, name);
+    return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, who,
+                     "%s %s not found (searched RPATH, LD_LIBRARY_PATH, search_paths, RUNPATH, "
+                     "the ld.so cache, system directories%s)%s",
+                     what, name, policy_secure() ? "; set-user-ID process: no LD_LIBRARY_PATH, $ORIGIN restricted" : "",
+                     deps_denied_note(ld, note, sizeof note));
+}
+
+/* plugin_dlopen of a name without '/' (format.h's search): the search a DT_NEEDED entry of the
+ * caller would get, the object found becoming this open's root (or an object already loaded
+ * under another name of the same file). The caller's loaders are not followed (only the caller's
+ * own RPATH, then the executable's). */
+int elf_search_name(struct load *ld, const struct image *caller, const char *name, struct image **out)
+{
+    char dir[PATH_MAX];
+    *out = NULL;
+    deps_search_begin(ld, name);
+    diag_trace(ld->d, TRACE_FILES, "%s: dlopen of %s", image_name(caller), name);
+    int r = search_all(ld, caller, SIZE_MAX, caller_origin(caller, dir, sizeof dir), name, out);
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return not_found(ld, name, "library", name);
+    diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(image_name(caller), name, image_name(*out), ld->found_via),
+                  "  %s resolved to %s (%s)", name, image_name(*out), plugin_trace_via_name(ld->found_via));
     return 0;
 }
 
@@ -284,19 +351,10 @@ static int search_needed(struct load *ld, size_t idx, const char *name, struct i
                : diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found%s", name,
                            deps_denied_note(ld, note, sizeof note));
     }
-    int r = search_all(ld, idx, name, out);
+    int r = search_all(ld, im, idx, im->origin, name, out);
     if (r < 0)
         return -1;
-    if (r == 0 && policy_confined(ld))
-        return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
-                         "needed library %s not found (searched search_paths only: PLUGIN_CONFINE_DEPS)", name);
-    if (r == 0)
-        return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
-                         "needed library %s not found (searched RPATH, LD_LIBRARY_PATH, search_paths, RUNPATH, "
-                         "the ld.so cache, system directories%s)%s",
-                         name, policy_secure() ? "; set-user-ID process: no LD_LIBRARY_PATH, $ORIGIN restricted" : "",
-                         deps_denied_note(ld, note, sizeof note));
-    return 0;
+    return r == 0 ? not_found(ld, im->path, "needed library", name) : 0;
 }
 
 /* One DT_NEEDED name of images[idx]: provided by a -static host, already in the process (by

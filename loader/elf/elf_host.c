@@ -241,6 +241,8 @@ const struct host_provider elf_host_provider = {
     .images = images,
     .scope = elf_scope,
     .is_static = is_static,
+    .exe_symbol = elf_exe_symbol,
+    .exe_symbols_unavailable = elf_exe_symbols_unavailable,
     .may_define = may_define,
     .addr_info = elf_host_addr_info,
 };

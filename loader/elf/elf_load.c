@@ -100,6 +100,7 @@ const struct format elf_format = {
     .read = op_read,
     .decode = op_decode,
     .load_deps = elf_load_deps,
+    .search = elf_search_name,
     .prepare = op_prepare,
     .bind = elf_bind,
     .bind_done = elf_bind_done,

@@ -6,7 +6,8 @@
  *   object's own; __tls_get_addr is the loader's (only we know our modules' numbers).
  * The reference's version comes from DT_VERSYM. A definition found that is unique
  * (STB_GNU_UNIQUE) gives way to the process's one (elf_unique.c), however it was found. Not
- * found: a weak reference is 0; a strong one is an error naming symbol, version and file.
+ * found: a weak reference is 0; a strong one is an error naming symbol, version and file (and,
+ * in a -static host whose own symbol table could not be read, why not).
  */
 #include "elf/elf.h"
 
@@ -70,9 +71,10 @@ static int reference_version(struct image *im, uint32_t idx, const struct versio
 
 /*
  * A reference of the root of this open to a symbol it defines itself binds to that definition
- * when no object of the global scope defines the name (the host filter says so) and there is no
- * resolve callback: the scope walk (callback, global scope, then the local scope, whose first
- * object is the root) would reach the root first and find it there. A unique definition found so
+ * when no object of the global scope defines the name (the host filter says so), there is no
+ * resolve callback and the host registered no export of that name: the scope walk (callback,
+ * exports, global scope, then the local scope, whose first object is the root) would reach the
+ * root first and find it there. A unique definition found so
  * still gives way to the process's one (elf_unique_apply, after this). Decided from the root's own GNU hash chain, without
  * hashing the name or walking the scope: most symbolic relocations of a large library name its
  * own functions and vtables. Any doubt, and the walk decides.
@@ -80,8 +82,9 @@ static int reference_version(struct image *im, uint32_t idx, const struct versio
 static bool binds_to_itself(struct load *ld, struct image *im, uint32_t idx, struct sym_query *q)
 {
     const struct elf_object *o = elf_of(im);
+    uint64_t exported;
     if (ld->nscope == 0 || ld->scope[0] != im || (ld->opts && ld->opts->resolve) || !o->gnu.nbuckets ||
-        idx < o->gnu.symoffset || idx >= o->nsyms)
+        idx < o->gnu.symoffset || idx >= o->nsyms || host_exports_find(q->name, &exported))
         return false;
     return elf_hosts_lack(o->gnu.chain[idx - o->gnu.symoffset]) && elf_search_finds_itself(im, idx, q);
 }
@@ -103,7 +106,7 @@ int elf_resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct r
     if (sym->st_shndx == SHN_UNDEF && strcmp(name, "__tls_get_addr") == 0) {
         /* Only we know our modules' numbers: the object's __tls_get_addr is ours (it forwards
          * glibc's modules to glibc's). */
-        *out = (struct resolved){ (uint64_t)(uintptr_t)elf_tls_get_addr_function(), NULL, NULL, false };
+        *out = (struct resolved){ (uint64_t)(uintptr_t)elf_tls_get_addr_function(), NULL, NULL, false, NULL };
         diag_trace_ev(d, TRACE_BINDINGS, ev_bind(im->path, name, NULL, "the loader", out->addr),
                       "%s: bound __tls_get_addr to the loader's", im->path);
         return 0;
@@ -123,19 +126,22 @@ int elf_resolve_symbol(struct load *ld, struct image *im, uint32_t idx, struct r
     if (resolve_in_scope(ld, im, &q, out)) {
         if (elf_unique_apply(ld, name, out))
             return -1;
-        const char *definer = out->def ? image_name(out->def) : "the resolve callback";
+        const char *definer = out->def ? image_name(out->def) : out->via;
         diag_trace_ev(d, TRACE_BINDINGS, ev_bind(im->path, name, v ? v->name : NULL, definer, out->addr),
                       "%s: bound %s%s%s to %s (0x%llx)", im->path, name, v ? "@" : "", v ? v->name : "", definer,
                       (unsigned long long)out->addr);
         return 0;
     }
     if (bind == STB_WEAK) {
-        *out = (struct resolved){ 0, NULL, NULL, false };
+        *out = (struct resolved){ 0, NULL, NULL, false, NULL };
         diag_trace_ev(d, TRACE_BINDINGS, ev_bind(im->path, name, v ? v->name : NULL, NULL, 0),
                       "%s: weak %s is undefined: 0", im->path, name);
         return 0;
     }
-    return diag_fail(d, PLUGIN_ERR_UNDEFINED, im->path, "undefined symbol %s%s%s%s%s", name,
-                     v ? "@" : "", v ? v->name : "", v && v->file ? " from " : "", v && v->file ? v->file : "");
+    const char *why = ld->static_host ? host_exe_symbols_unavailable() : NULL;
+    return diag_fail(d, PLUGIN_ERR_UNDEFINED, im->path, "undefined symbol %s%s%s%s%s%s%s%s", name,
+                     v ? "@" : "", v ? v->name : "", v && v->file ? " from " : "", v && v->file ? v->file : "",
+                     why ? " (a static host; its symbol table is not available: " : "", why ? why : "",
+                     why ? ")" : "");
 }
 

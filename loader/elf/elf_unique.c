@@ -159,7 +159,7 @@ static __attribute__((noinline)) int register_one(struct load *ld, struct image 
     if (!name || !elf_symbol_exported(s) || (o->versym && (o->versym[i] & 0x8000)))
         return 0;
     const struct unique *u;
-    struct resolved def = { elf_symbol_addr(im, s), im, s, ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC };
+    struct resolved def = { elf_symbol_addr(im, s), im, s, ELF64_ST_TYPE(s->st_info) == STT_GNU_IFUNC, NULL };
     return enter(ld, name, elf_name_gnu_hash(name), &def, &u);
 }
 
