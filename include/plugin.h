@@ -611,7 +611,8 @@ int plugin_static_tls_pool(void *pool, size_t size, plugin_error *err);
  * of /proc/self/exe, read with libelf at the first such need and kept (a hash table, under the
  * load lock), the load bias of a static PIE added. It serves every defined global, weak or unique
  * function, object or untyped symbol of any visibility (static glibc makes most of its functions
- * hidden), not thread-locals; a versioned reference (printf@GLIBC_2.2.5) binds to the
+ * hidden), and the local functions and objects whose name no other symbol has (in a static PIE
+ * the linker turns hidden symbols into local ones: malloc, __errno_location); not thread-locals; a versioned reference (printf@GLIBC_2.2.5) binds to the
  * unversioned definition (a static executable has no versions). An IFUNC (glibc's strlen,
  * memcpy) binds to the implementation the executable's own IRELATIVE relocation chose at startup
  * (its GOT slot is read), or, when the executable never calls it, to what its resolver returns.

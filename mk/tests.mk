@@ -304,7 +304,8 @@ $(shell mkdir -p $(BUILD)/tests && echo '$(TEST_SRCS)' | cmp -s - $(TEST_LIST) |
 endif
 
 $(TEST_BIN): $(TEST_OBJS) $(BUILD)/libplugin.a $(TEST_LIST) | $(FIXTURES) $(BUILD)/plugin \
-             $(BUILD)/tests/static_host $(BUILD)/tests/static_host_stripped $(BUILD)/tests/initgraph_host \
+             $(BUILD)/tests/static_host $(BUILD)/tests/static_host_stripped $(BUILD)/tests/static_pie_host \
+             $(BUILD)/tests/initgraph_host \
              $(BUILD)/tests/secure_host
 	$(CC) $(SANFLAGS) -o $@ $(TEST_OBJS) $(BUILD)/libplugin.a $(ELF_LIBS) $(CRITERION_LIBS)
 
@@ -314,6 +315,12 @@ $(TEST_BIN): $(TEST_OBJS) $(BUILD)/libplugin.a $(TEST_LIST) | $(FIXTURES) $(BUIL
 $(BUILD)/tests/static_host: tests/static_host.c $(LIB_SRCS) $(TEST_HDRS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -static $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/static_host.c $(LIB_SRCS) \
+	  -lelf -lz -lpthread
+# The same as a static PIE (relocated at startup: the symbol table's addresses get the load bias;
+# the linker makes every hidden symbol local there: malloc, __errno_location).
+$(BUILD)/tests/static_pie_host: tests/static_host.c $(LIB_SRCS) $(TEST_HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) -static-pie -fPIE $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/static_host.c $(LIB_SRCS) \
 	  -lelf -lz -lpthread
 # The same, stripped (no .symtab): its plugins' imports come only from its registered exports.
 $(BUILD)/tests/static_host_stripped: $(BUILD)/tests/static_host

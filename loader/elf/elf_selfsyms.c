@@ -8,14 +8,21 @@
  * /proc/self/exe with libelf — the file the kernel started, whatever its name is now — and keeps
  * one hash table (core/symmap.h) of its definitions for the life of the process.
  *
- * What is taken: symbols with a name, bound STB_GLOBAL, STB_WEAK or STB_GNU_UNIQUE, defined in a
- * section (not SHN_UNDEF, SHN_ABS or SHN_COMMON), of type STT_FUNC, STT_OBJECT, STT_NOTYPE or
- * STT_GNU_IFUNC, whose address lies inside one of the file's PT_LOAD segments. Every visibility:
- * static glibc marks most of its own functions hidden (malloc and strlen are GLOBAL HIDDEN in a
- * static executable's .symtab), and in a linked executable visibility says nothing more about
- * who may call a function. Not taken: STT_TLS (a thread-local's address depends on the thread
- * and its module, which this table cannot give), locals, sections and files. .dynsym is read
- * only when there is no .symtab. A name defined twice keeps its first definition.
+ * What is taken: symbols with a name, defined in a section (not SHN_UNDEF, SHN_ABS or
+ * SHN_COMMON), whose address lies inside one of the file's PT_LOAD segments (an IFUNC's resolver
+ * in an executable one):
+ *   - bound STB_GLOBAL, STB_WEAK or STB_GNU_UNIQUE, of type STT_FUNC, STT_OBJECT, STT_NOTYPE or
+ *     STT_GNU_IFUNC, of every visibility: static glibc marks most of its own functions hidden
+ *     (malloc and strlen are GLOBAL HIDDEN in a static executable's .symtab), and in a linked
+ *     executable visibility says nothing more about who may call a function;
+ *   - bound STB_LOCAL, of type STT_FUNC, STT_OBJECT or STT_GNU_IFUNC, when no global symbol has
+ *     the name and no other local does: in a static PIE the linker turns every hidden symbol
+ *     into a local one (malloc, __errno_location), and those names are unique. A name that two
+ *     locals share (each file's static init) is ambiguous and not served.
+ * Not taken: STT_TLS (a thread-local's address depends on the thread and its module, which this
+ * table cannot give), sections, files, untyped locals (aarch64's $x and $d mapping symbols).
+ * .dynsym is read only when there is no .symtab. A global name defined twice keeps its first
+ * definition.
  *
  * The file is checked to be the running executable before anything is believed: its program
  * headers must be the ones the kernel reported (AT_PHDR, AT_PHNUM), byte for byte; the load bias
@@ -48,6 +55,8 @@
 #define EXE_PATH "/proc/self/exe"
 #define EXE_MAX_SYMBOLS (1u << 24)      /* more is no executable's: the file is refused */
 #define SELF_IFUNC 1u                   /* symmap flag: value is a resolver not called yet */
+#define SELF_LOCAL 2u                   /* a local symbol's entry */
+#define SELF_AMBIGUOUS 4u               /* a name two locals share: not served */
 
 enum table_state { NOT_READ, READY, UNAVAILABLE };
 static enum table_state state;
@@ -158,17 +167,18 @@ static int collect_irelative(struct exe *x)
     return 0;
 }
 
-/* Whether s is a definition this table serves (see the top comment). */
-static bool serves(const struct exe *x, const Elf64_Sym *s, const char *strs, size_t strsz)
+/* Whether s is a definition this table serves (see the top comment); locals only when local. */
+static bool serves(const struct exe *x, const Elf64_Sym *s, const char *strs, size_t strsz, bool local)
 {
     unsigned bind = ELF64_ST_BIND(s->st_info), type = ELF64_ST_TYPE(s->st_info);
-    if ((bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) || s->st_shndx == SHN_UNDEF ||
-        s->st_shndx >= SHN_LORESERVE || s->st_name == 0 || s->st_name >= strsz ||
-        !memchr(strs + s->st_name, '\0', strsz - s->st_name))
+    bool global = bind == STB_GLOBAL || bind == STB_WEAK || bind == STB_GNU_UNIQUE;
+    if ((local ? bind != STB_LOCAL : !global) || s->st_shndx == SHN_UNDEF || s->st_shndx >= SHN_LORESERVE ||
+        s->st_name == 0 || s->st_name >= strsz || !memchr(strs + s->st_name, '\0', strsz - s->st_name))
         return false;
     if (type == STT_GNU_IFUNC)
         return in_load(x, s->st_value, 1, PF_X);
-    return (type == STT_FUNC || type == STT_OBJECT || type == STT_NOTYPE) && in_load(x, s->st_value, 0, 0);
+    return (type == STT_FUNC || type == STT_OBJECT || (type == STT_NOTYPE && !local)) &&
+           in_load(x, s->st_value, 0, 0);
 }
 
 /* The value of an IFUNC: the implementation the executable's IRELATIVE slot holds, else the
@@ -212,25 +222,42 @@ static int find_symbols(struct exe *x, const Elf_Data **syms, const Elf_Data **s
     return 0;
 }
 
-/* Enter every definition the table serves; names point into the kept copy of the strings. */
+/* Enter the globals (local false) or the locals the table serves. A local whose name is there
+ * already: after a global, ignored; after another local, the name becomes ambiguous. */
+static void enter(struct exe *x, const Elf_Data *syms, const Elf_Data *strs, bool local, size_t *nifunc,
+                  size_t *from_slots)
+{
+    const Elf64_Sym *s = syms->d_buf;
+    size_t n = syms->d_size / sizeof *s;
+    for (size_t i = 0; i < n; i++) {
+        if (!serves(x, &s[i], strs->d_buf, strs->d_size, local))
+            continue;
+        uint32_t flags = local ? SELF_LOCAL : 0;
+        size_t slot = 0;
+        bool ifunc = ELF64_ST_TYPE(s[i].st_info) == STT_GNU_IFUNC, added;
+        uint64_t value = ifunc ? ifunc_value(x, s[i].st_value, &flags, &slot) : s[i].st_value + x->bias;
+        struct symmap_entry *e = symmap_put(&table, names + s[i].st_name, value, flags, &added);
+        if (!added && local && (e->flags & SELF_LOCAL))
+            e->flags |= SELF_AMBIGUOUS;
+        *nifunc += ifunc && added;
+        *from_slots += added ? slot : 0;
+    }
+}
+
+/* Every definition the table serves, globals first; names point into the kept copy of the
+ * strings. */
 static int fill(struct exe *x, const Elf_Data *syms, const Elf_Data *strs, size_t *nifunc, size_t *from_slots)
 {
     const Elf64_Sym *s = syms->d_buf;
     size_t n = syms->d_size / sizeof *s, wanted = 0;
     for (size_t i = 0; i < n; i++)
-        wanted += serves(x, &s[i], strs->d_buf, strs->d_size);
+        wanted += serves(x, &s[i], strs->d_buf, strs->d_size, false) ||
+                  serves(x, &s[i], strs->d_buf, strs->d_size, true);
     if (!(names = malloc(strs->d_size)) || symmap_reserve(&table, wanted))
         return unavailable(x, "%s: out of memory", EXE_PATH);
     memcpy(names, strs->d_buf, strs->d_size);
-    for (size_t i = 0; i < n; i++) {
-        if (!serves(x, &s[i], strs->d_buf, strs->d_size))
-            continue;
-        uint32_t flags = 0;
-        bool ifunc = ELF64_ST_TYPE(s[i].st_info) == STT_GNU_IFUNC, added;
-        uint64_t value = ifunc ? ifunc_value(x, s[i].st_value, &flags, from_slots) : s[i].st_value + x->bias;
-        symmap_put(&table, names + s[i].st_name, value, flags, &added);
-        *nifunc += ifunc && added;
-    }
+    enter(x, syms, strs, false, nifunc, from_slots);
+    enter(x, syms, strs, true, nifunc, from_slots);
     return 0;
 }
 
@@ -279,11 +306,11 @@ bool elf_exe_symbol(const char *name, uint64_t *addr, struct diag *d)
         }
     }
     struct symmap_entry *e = state == READY ? symmap_get(&table, name) : NULL;
-    if (!e)
+    if (!e || (e->flags & SELF_AMBIGUOUS))
         return false;
     if (e->flags & SELF_IFUNC) {                /* no IRELATIVE slot chose it: ask the resolver, once */
         e->value = arch_native()->call_ifunc(e->value);
-        e->flags = 0;
+        e->flags &= ~SELF_IFUNC;
         diag_trace(d, TRACE_BINDINGS, "  %s is an IFUNC of the executable: its resolver chose 0x%llx", name,
                    (unsigned long long)e->value);
     }

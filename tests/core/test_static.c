@@ -22,6 +22,7 @@
 
 #define STATIC_HOST BUILD_DIR "/tests/static_host"
 #define STRIPPED_HOST BUILD_DIR "/tests/static_host_stripped"
+#define STATIC_PIE_HOST BUILD_DIR "/tests/static_pie_host"
 
 Test(static_host, host_and_plugin_are_what_they_claim)
 {
@@ -150,4 +151,24 @@ Test(static_host, stripped_without_exports_says_the_table_is_not_available)
     cr_assert_not_null(strstr(r.out, ": undefined symbol "), "stdout:\n%s", r.out);
     cr_assert_not_null(strstr(r.out, " (a static host; its symbol table is not available: /proc/self/exe has no "
                                      "symbol table (stripped?))\n"), "stdout:\n%s", r.out);
+}
+
+/* A static PIE is relocated at startup: the table's addresses are the file's plus the load bias,
+ * and its libc functions are local symbols (the linker localizes hidden ones there). */
+Test(static_host, a_static_pie_binds_from_its_symtab_with_the_load_bias)
+{
+    cr_assert_eq(file_phdr(STATIC_PIE_HOST, PT_INTERP, NULL, NULL), 0, "static_pie_host has an interpreter");
+    int bind;
+    cr_assert(file_find_symbol(STATIC_PIE_HOST, "malloc", 0, &bind, NULL, NULL), "no malloc in .symtab");
+    cr_assert_eq(bind, STB_LOCAL, "malloc is not local in the static PIE: the case is not tested");
+    char *argv[] = { STATIC_PIE_HOST, "symtab", (char *)fixture("static_libc.so"), NULL };
+    struct run r = run_program(argv);
+    cr_assert_eq(r.code, 0, "exit %d; stdout:\n%s\nstderr:\n%s", r.code, r.out, r.err);
+    cr_assert_not_null(strstr(r.out, STATIC_LIBC_RESULTS "host ifunc: 42, resolver calls 1\n"), "stdout:\n%s", r.out);
+    const char *bias = strstr(r.out, ", load bias 0x");
+    cr_assert_not_null(bias, "stdout:\n%s", r.out);
+    cr_assert_neq(strtoull(bias + strlen(", load bias "), NULL, 16), 0, "stdout:\n%s", r.out);
+    uint64_t resolver, bound = bound_address(r.out, "strlen");
+    cr_assert(file_symbol_value(STATIC_PIE_HOST, "strlen", 0, &resolver));
+    cr_assert_neq(bound - (strtoull(bias + strlen(", load bias "), NULL, 16)), resolver, "strlen bound to its resolver");
 }
