@@ -68,6 +68,7 @@ static struct image *new_image_id(struct load *ld, dev_t dev, ino_t ino)
 void deps_search_begin(struct load *ld)
 {
     ld->denied[0] = '\0';
+    plan_search_begin(ld);
 }
 
 const char *deps_denied_note(struct load *ld, char *buf, size_t size)
@@ -87,16 +88,20 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
     if (stat(path, &st) != 0) {
         if (errno != ENOENT && errno != ENOTDIR && !ld->denied[0])
             snprintf(ld->denied, sizeof ld->denied, "%s: %s", path, strerror(errno));
+        plan_note_tried(ld, path);
         return 0;
     }
-    if (!S_ISREG(st.st_mode))
+    if (!S_ISREG(st.st_mode)) {
+        plan_note_tried(ld, path);
         return 0;
+    }
     struct image *im = new_image_id(ld, st.st_dev, st.st_ino);
     if (!im)
         im = registry_find_id(st.st_dev, st.st_ino);
     if (im) {
         *out = im;
         diag_trace(ld->d, "  %s is already loaded", path);
+        plan_note_found(ld, path, via);
         return 1;
     }
     struct source s;
@@ -111,11 +116,13 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
     source_close(&s);
     if (!im && ld->d->err && ld->d->err->code == PLUGIN_ERR_ARCH) {
         diag_trace(ld->d, "  skipped %s: for another CPU", path);
+        plan_note_refused(ld, path, ld->d->err->message);
         return 0;
     }
     if (!im)
         return -1;
     *out = im;
+    plan_note_found(ld, path, via);
     return 1;
 }
 

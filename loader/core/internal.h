@@ -212,6 +212,11 @@ struct load {
     char denied[256];       /* the dependency being searched: its first candidate that could not
                              * be looked at ("PATH: Operation not permitted"), or "" */
     bool no_run;            /* PLUGIN_NO_RUN: no initializer, no IFUNC resolver of these objects */
+    struct plan_run *plan;  /* a dry run (core/plan.c): objects read, never mapped; each search noted */
+    /* What the search being made is walking, for the plan's "why" (set by the front end's search,
+     * read by deps_try_path): whose RPATH/RUNPATH list, the glibc-hwcaps level and its directory. */
+    const char *search_owner;
+    const char *search_level, *search_dir;
 };
 
 /* ---- the security policy (policy.c: its top comment lists every rule) --------------------
@@ -248,6 +253,9 @@ bool policy_relative_needed(void);
 bool policy_executable_path(void);
 
 int load_add_image(struct load *ld, struct image *im);
+/* api.c: the load lock (recursive), which every open holds from start to end. */
+void load_lock(void);
+void load_unlock(void);
 /* Read, map and decode one object from s (file or memory), by the front end that recognizes it. */
 struct image *load_object(struct load *ld, struct source *s, const char *path, struct diag *d);
 void image_free(struct image *im);
@@ -265,6 +273,20 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
  * what its "not found" message adds: "" or ": PATH: <why it could not be looked at>". */
 void deps_search_begin(struct load *ld);
 const char *deps_denied_note(struct load *ld, char *buf, size_t size);
+/* plan.c, for a dry run (ld->plan set; no-ops otherwise): the search for the dependency name of
+ * ld->images[idx] ended with *found (NULL: provided by the host, or not found when missing is
+ * set); a search that failed (-1) is noted with the error instead, and the walk goes on. A
+ * candidate file tried and absent, or refused (for another CPU: why), is noted while searching.
+ * The candidate that was found, and how (the search's via and ld->search_*). */
+void plan_search_begin(struct load *ld);
+void plan_note_dep(struct load *ld, size_t idx, const char *name, struct image *found, bool missing);
+int plan_note_failure(struct load *ld, size_t idx, const char *name);
+void plan_note_tried(struct load *ld, const char *path);
+void plan_note_refused(struct load *ld, const char *path, const char *why);
+void plan_note_found(struct load *ld, const char *path, const char *via);
+/* vm.c: a dry run's image: a read-only view of the whole file (im->file_view), no segment mapped. */
+int vm_view_image(struct image *im, struct source *s, struct diag *d);
+
 /* deps.c: an image of this open or of the process whose soname or file name is name, or NULL. */
 struct image *deps_find_loaded(struct load *ld, const char *name);
 /* deps.c: in a -static host, these names (the C runtime) are part of the executable. */

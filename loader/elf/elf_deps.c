@@ -130,10 +130,14 @@ static int search_dir(struct load *ld, const char *dir, const char *name, const 
     int r;
     if (h->n && (size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps", dir) < sizeof path &&
         stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ld->search_dir = dir;
         for (size_t i = 0; i < h->n; i++) {
             snprintf(how, sizeof how, "%s, glibc-hwcaps/%s", via, h->names[i]);
-            if ((size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps/%s/%s", dir, h->names[i], name) < sizeof path &&
-                (r = deps_try_path(ld, path, how, out)))
+            ld->search_level = h->names[i];
+            r = (size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps/%s/%s", dir, h->names[i], name) < sizeof path
+                    ? deps_try_path(ld, path, how, out) : 0;
+            ld->search_level = NULL;
+            if (r)
                 return r;
         }
     }
@@ -202,6 +206,7 @@ static int search_rpaths(struct load *ld, size_t idx, const char *name, struct i
     for (size_t i = idx, steps = 0; i != SIZE_MAX && steps <= ld->nimages; i = ld->loaded_by[i], steps++) {
         const char *rp = image_rpath(ld->images[i]);
         struct dst_ctx c = { ld->images[i]->origin, false };
+        ld->search_owner = ld->images[i]->path;
         if (rp && (r = search_list(ld, &c, rp, ":", name, i == idx ? "DT_RPATH" : "DT_RPATH of a loading object", out)))
             return r;
     }
@@ -209,6 +214,7 @@ static int search_rpaths(struct load *ld, size_t idx, const char *name, struct i
     struct image **hosts = host_images(&nh);
     const char *exe_rp = nh && elf_of(hosts[0])->dynamic ? image_rpath(hosts[0]) : NULL;
     struct dst_ctx exe = { exe_origin(), true };
+    ld->search_owner = nh ? image_name(hosts[0]) : NULL;
     return exe_rp ? search_list(ld, &exe, exe_rp, ":", name, "DT_RPATH of the executable", out) : 0;
 }
 
@@ -251,6 +257,7 @@ static int search_all(struct load *ld, size_t idx, const char *name,
         return r;
     if (has_runpath) {
         const char *runpath = elf_str(o, o->dyn[DT_RUNPATH]);
+        ld->search_owner = im->path;
         if (runpath && (r = search_list(ld, &own, runpath, ":", name, "DT_RUNPATH", out)))
             return r;
     }
@@ -275,6 +282,7 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
     deps_search_begin(ld);
     if (ld->static_host && deps_is_c_runtime(name)) {
         diag_trace(ld->d, "%s: needs %s: provided by the (static) host", im->path, name);
+        plan_note_dep(ld, idx, name, NULL, false);
         return 0;
     }
     diag_trace(ld->d, "%s: needs %s", im->path, name);
@@ -284,17 +292,28 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
                              "needed library %s not found (a relative path is not opened from the current directory "
                              "in a set-user-ID process)", name);
         int r = deps_try_path(ld, name, "DT_NEEDED path", out);
-        return r == 1 ? 0 : r < 0 ? -1
+        if (r < 0)
+            return plan_note_failure(ld, idx, name);
+        if (ld->plan) {
+            plan_note_dep(ld, idx, name, *out, r == 0);
+            return 0;
+        }
+        return r == 1 ? 0
                : diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found%s", name,
                            deps_denied_note(ld, note, sizeof note));
     }
     if ((*out = deps_find_loaded(ld, name))) {
         diag_trace(ld->d, "  %s is already in the process: %s", name, image_name(*out));
+        plan_note_dep(ld, idx, name, *out, false);
         return 0;
     }
     int r = search_all(ld, idx, name, out);
     if (r < 0)
-        return -1;
+        return plan_note_failure(ld, idx, name);
+    if (ld->plan) {                             /* a dry run notes the outcome and goes on */
+        plan_note_dep(ld, idx, name, *out, r == 0);
+        return 0;
+    }
     if (r == 0 && policy_confined(ld))
         return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
                          "needed library %s not found (searched search_paths only: PLUGIN_CONFINE_DEPS)", name);

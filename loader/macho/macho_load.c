@@ -162,6 +162,7 @@ static bool expand_prefix(const struct image *im, const char *name, char *out, s
 static int find_in_rpaths(struct load *ld, struct image *im, const char *name, struct image **out)
 {
     char dir[PATH_MAX], path[PATH_MAX];
+    ld->search_owner = im->path;
     for (size_t i = 0; i < macho_of(im)->nrpaths && !*out; i++) {
         if (!expand_prefix(im, macho_of(im)->rpaths[i], dir, sizeof dir) ||
             (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path || path[0] != '/')
@@ -192,8 +193,9 @@ static int find_dylib(struct load *ld, struct image *im, const struct macho_dyli
     return 0;                                   /* relative names: not searched */
 }
 
-int macho_load_deps(struct load *ld, struct image *im)
+int macho_load_deps(struct load *ld, size_t idx)
 {
+    struct image *im = ld->images[idx];
     struct macho *m = macho_of(im);
     if (!m->ndylibs)
         return 0;
@@ -205,8 +207,15 @@ int macho_load_deps(struct load *ld, struct image *im)
         bool system = macho_is_system_dylib(dl->name);
         char note[300];
         deps_search_begin(ld);
-        if (find_dylib(ld, im, dl, &im->needed[i]))
-            return -1;
+        if (find_dylib(ld, im, dl, &im->needed[i])) {
+            if (plan_note_failure(ld, idx, dl->name))
+                return -1;
+            continue;
+        }
+        if (ld->plan) {                         /* a dry run notes the outcome and goes on */
+            plan_note_dep(ld, idx, dl->name, im->needed[i], !im->needed[i] && !system);
+            continue;
+        }
         if (im->needed[i] && im->needed[i]->fmt != &macho_format)
             return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "dependency %s is not a Mach-O object", dl->name);
         if (!im->needed[i] && !system && !dl->weak)
