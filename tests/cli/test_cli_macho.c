@@ -409,7 +409,7 @@ static void expect_clean(const char *path, bool must_fail, bool quick)
             cr_expect(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "not one line: %s", r.err);
             cr_expect_str_empty(r.out, "output despite the error");
         } else if (r.code == 1) {           /* --json: the error is one JSON object on stdout */
-            cr_expect(strncmp(r.out, "{\"error\": {\"code\": \"PLUGIN_ERR_", 29) == 0, "stdout: %s", r.out);
+            cr_expect(strncmp(r.out, "{\"error\": {\"code\": \"PLUGIN_ERR_", strlen("{\"error\": {\"code\": \"PLUGIN_ERR_")) == 0, "stdout: %s", r.out);
             cr_expect(strchr(r.out, '\n') == r.out + strlen(r.out) - 1, "not one line: %s", r.out);
             cr_expect_str_empty(r.err, "stderr despite --json: %s", r.err);
         }

@@ -313,3 +313,26 @@ Test(cli_json, hostile_names_stay_valid)
     free(data);
     free(dir);
 }
+
+/* Mach-O: LC_LOAD_DYLIB @rpath/ names found through each needing image's LC_RPATH. */
+Test(cli_deps, macho_rpath)
+{
+#if defined(__x86_64__)
+    const char *root = fixture("macho/reexport.x86_64/librxclient.dylib");
+#else
+    const char *root = fixture("macho/reexport.arm64/librxclient.dylib");
+#endif
+    struct run r = sh("'%s' deps --json '%s'", PLUGIN_CLI, root);
+    cr_assert_eq(r.code, 0, "%s%s", r.out, r.err);
+    char check[16384];
+    snprintf(check, sizeof check,
+             "e = " DEP("@rpath/librx.dylib") "\n"
+             "assert e[\"outcome\"] == \"found\" and e[\"why\"] == \"LC_RPATH of %s\", e\n"
+             "assert d[\"objects\"][e[\"to\"]][\"format\"] == \"Mach-O\", d\n"
+             "h = " DEP("@rpath/libhost.dylib") "\n"
+             "assert h[\"from\"] == e[\"to\"] and h[\"outcome\"] == \"found\", h\n"
+             "assert h[\"why\"] == \"LC_RPATH of \" + d[\"objects\"][e[\"to\"]][\"path\"], h\n"
+             "assert os.path.realpath(h[\"path\"]).endswith(\"/libhost.dylib\"), h\n",
+             root);
+    py_check(r.out, check, "librxclient.dylib");
+}
