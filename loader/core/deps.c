@@ -19,6 +19,9 @@
  * surprise (ld.so would search it for an empty LD_LIBRARY_PATH element; we do not). A file found
  * on the way that is for another CPU is skipped, as ld.so skips it. Objects are loaded
  * breadth-first, so the plugin's dependency tree is also its local symbol scope.
+ *
+ * The same walk runs dry for `plugin deps` (core/plan.c: ld->plan set): deps_try_path then notes
+ * each candidate absent, refused or found, and load_object reads objects without mapping them.
  */
 #include "core/format.h"
 
