@@ -104,7 +104,7 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
     if (im) {
         *out = im;
         diag_trace(ld->d, "  %s is already loaded", path);
-        plan_note_found(ld, path, via);
+        plan_note_found(ld);
         return 1;
     }
     struct source s;
@@ -125,7 +125,7 @@ int deps_try_path(struct load *ld, const char *path, const char *via, struct ima
     if (!im)
         return -1;
     *out = im;
-    plan_note_found(ld, path, via);
+    plan_note_found(ld);
     return 1;
 }
 

@@ -213,11 +213,20 @@ struct load {
                              * be looked at ("PATH: Operation not permitted"), or "" */
     bool no_run;            /* PLUGIN_NO_RUN: no initializer, no IFUNC resolver of these objects */
     struct plan_run *plan;  /* a dry run (core/plan.c): objects read, never mapped; each search noted */
-    /* What the search being made is walking, for the plan's "why" (set by the front end's search,
-     * read by deps_try_path): whose RPATH/RUNPATH list, the glibc-hwcaps level and its directory. */
-    const char *search_owner;
+    /* What the search being made is walking, in the front end's words, for the plan's "why"
+     * (set by the front end through deps_searching, read by deps_try_path): the list ("DT_RUNPATH",
+     * "ld.so cache", ...), the object whose list it is (or NULL), a glibc-hwcaps level and its
+     * directory (or NULL). */
+    const char *search_list, *search_owner;
     const char *search_level, *search_dir;
 };
+
+/* The front end's search is now walking list, owner's (NULL: nobody's), for the plan's why. */
+static inline void deps_searching(struct load *ld, const char *list, const char *owner)
+{
+    ld->search_list = list;
+    ld->search_owner = owner;
+}
 
 /* ---- the security policy (policy.c: its top comment lists every rule) --------------------
  * The front ends and vm.c find the facts; these decide. Each int function returns 0 when the
@@ -277,13 +286,13 @@ const char *deps_denied_note(struct load *ld, char *buf, size_t size);
  * ld->images[idx] ended with *found (NULL: provided by the host, or not found when missing is
  * set); a search that failed (-1) is noted with the error instead, and the walk goes on. A
  * candidate file tried and absent, or refused (for another CPU: why), is noted while searching.
- * The candidate that was found, and how (the search's via and ld->search_*). */
+ * The candidate that was found, and how (ld->search_*: deps_searching). */
 void plan_search_begin(struct load *ld);
 void plan_note_dep(struct load *ld, size_t idx, const char *name, struct image *found, bool missing);
 int plan_note_failure(struct load *ld, size_t idx, const char *name);
 void plan_note_tried(struct load *ld, const char *path);
 void plan_note_refused(struct load *ld, const char *path, const char *why);
-void plan_note_found(struct load *ld, const char *path, const char *via);
+void plan_note_found(struct load *ld);
 /* vm.c: a dry run's image: a read-only view of the whole file (im->file_view), no segment mapped. */
 int vm_view_image(struct image *im, struct source *s, struct diag *d);
 

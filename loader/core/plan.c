@@ -10,9 +10,9 @@
  * Binding, protection, publication and initializers never happen: every image is freed at the
  * end, and nothing of the process changes.
  *
- * Why a dependency was found is told from the search's own words (the via each front end hands
- * deps_try_path, as its trace prints) completed with what the search was walking (whose RPATH or
- * RUNPATH list, which glibc-hwcaps directory: ld->search_*).
+ * Why a dependency was found is told in the front end's own words: it says which list it is
+ * walking, and whose (deps_searching: ld->search_list, search_owner), and in which glibc-hwcaps
+ * directory (ld->search_level, search_dir); the core knows no format's lists.
  */
 #include "core/plan.h"
 #include "core/format.h"
@@ -108,36 +108,20 @@ void plan_note_refused(struct load *ld, const char *path, const char *why)
              strstr(why, path) ? fmt_str(ld->plan, "%s", why) : fmt_str(ld->plan, "%s: %s", path, why));
 }
 
-/* The search's via, with the object whose list it was: "DT_RPATH of X", "path", ... (the via of
- * a glibc-hwcaps try is "<list>, glibc-hwcaps/<level>": only the list is kept here). */
-static char *list_why(struct plan_run *r, const struct load *ld, const char *via)
-{
-    size_t n = strcspn(via, ",");
-    const char *owner = ld->search_owner ? ld->search_owner : "the main program";
-    static const char *const owned[] = { "DT_RPATH", "DT_RUNPATH", "LC_RPATH", NULL };
-    for (size_t i = 0; owned[i]; i++)
-        if (!strncmp(via, owned[i], strlen(owned[i])))
-            return fmt_str(r, "%s of %s", owned[i], !strncmp(via, "DT_RPATH of the executable", 26) ? "the executable"
-                                                    : owner);
-    if (n == strlen("DT_NEEDED path") && !strncmp(via, "DT_NEEDED path", n))
-        return fmt_str(r, "path");
-    if (n == strlen("LC_LOAD_DYLIB path") && !strncmp(via, "LC_LOAD_DYLIB path", n))
-        return fmt_str(r, "path");
-    return fmt_str(r, "%.*s", (int)n, via);
-}
-
-void plan_note_found(struct load *ld, const char *path, const char *via)
+/* How the candidate just found was reached, in the front end's words (deps_searching): "LIST",
+ * "LIST of OWNER", inside a glibc-hwcaps directory "glibc-hwcaps/LEVEL of DIR (LIST ...)". */
+void plan_note_found(struct load *ld)
 {
     struct plan_run *r = ld->plan;
-    (void)path;
     if (!r)
         return;
-    char *list = list_why(r, ld, via);
+    const char *list = ld->search_list ? ld->search_list : "search";
+    char *how = ld->search_owner ? fmt_str(r, "%s of %s", list, ld->search_owner) : fmt_str(r, "%s", list);
     free(r->found_why);
-    r->found_why = !list || !ld->search_level ? list
-                   : fmt_str(r, "glibc-hwcaps/%s of %s (%s)", ld->search_level, ld->search_dir, list);
-    if (list != r->found_why)
-        free(list);
+    r->found_why = !how || !ld->search_level ? how
+                   : fmt_str(r, "glibc-hwcaps/%s of %s (%s)", ld->search_level, ld->search_dir, how);
+    if (how != r->found_why)
+        free(how);
 }
 
 /* A new entry at the end of the plan's dependencies, from the search in progress. */

@@ -138,8 +138,11 @@ static int search_dir(struct load *ld, const char *dir, const char *name, const 
                     ? deps_try_path(ld, path, how, out) : 0;
             ld->search_level = NULL;
             if (r)
-                return r;
+                break;
         }
+        ld->search_dir = NULL;                  /* dir is the caller's buffer */
+        if (r)
+            return r;
     }
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
         return 0;
@@ -206,7 +209,7 @@ static int search_rpaths(struct load *ld, size_t idx, const char *name, struct i
     for (size_t i = idx, steps = 0; i != SIZE_MAX && steps <= ld->nimages; i = ld->loaded_by[i], steps++) {
         const char *rp = image_rpath(ld->images[i]);
         struct dst_ctx c = { ld->images[i]->origin, false };
-        ld->search_owner = ld->images[i]->path;
+        deps_searching(ld, "DT_RPATH", ld->images[i]->path);
         if (rp && (r = search_list(ld, &c, rp, ":", name, i == idx ? "DT_RPATH" : "DT_RPATH of a loading object", out)))
             return r;
     }
@@ -214,7 +217,7 @@ static int search_rpaths(struct load *ld, size_t idx, const char *name, struct i
     struct image **hosts = host_images(&nh);
     const char *exe_rp = nh && elf_of(hosts[0])->dynamic ? image_rpath(hosts[0]) : NULL;
     struct dst_ctx exe = { exe_origin(), true };
-    ld->search_owner = nh ? image_name(hosts[0]) : NULL;
+    deps_searching(ld, "DT_RPATH", "the executable");
     return exe_rp ? search_list(ld, &exe, exe_rp, ":", name, "DT_RPATH of the executable", out) : 0;
 }
 
@@ -224,6 +227,7 @@ static int search_options(struct load *ld, const struct image *im, const char *n
     const char *const *sp = ld->opts ? ld->opts->search_paths : NULL;
     struct dst_ctx c = { im->origin, false };
     int r;
+    deps_searching(ld, "search_paths", NULL);
     for (size_t i = 0; sp && sp[i]; i++)
         if (sp[i][0] == '/' && (r = search_list(ld, &c, sp[i], ":", name, "search_paths", out)))
             return r;
@@ -251,22 +255,25 @@ static int search_all(struct load *ld, size_t idx, const char *name,
         return r;
     const char *llp = library_path(ld);
     struct dst_ctx exe = { exe_origin(), true }, own = { im->origin, false };
+    deps_searching(ld, "LD_LIBRARY_PATH", NULL);
     if (llp && (r = search_list(ld, &exe, llp, ":;", name, "LD_LIBRARY_PATH", out)))
         return r;
     if ((r = search_options(ld, im, name, out)))
         return r;
     if (has_runpath) {
         const char *runpath = elf_str(o, o->dyn[DT_RUNPATH]);
-        ld->search_owner = im->path;
+        deps_searching(ld, "DT_RUNPATH", im->path);
         if (runpath && (r = search_list(ld, &own, runpath, ":", name, "DT_RUNPATH", out)))
             return r;
     }
     if (dyn_has(o, DYN_FLAGS_1) && (o->dyn[DYN_FLAGS_1] & DF_1_NODEFLIB))
         return 0;
     const char *cached = ldcache_lookup(name);
+    deps_searching(ld, "ld.so cache", NULL);
     if (cached && (r = deps_try_path(ld, cached, "ld.so cache", out)))
         return r;
     struct dst_ctx none = { NULL, false };
+    deps_searching(ld, "system directory", NULL);
     for (size_t i = 0; system_dirs[i]; i++)
         if ((r = search_list(ld, &none, system_dirs[i], ":", name, "system directory", out)))
             return r;
@@ -291,6 +298,7 @@ static int find_needed(struct load *ld, size_t idx, const char *name,
             return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
                              "needed library %s not found (a relative path is not opened from the current directory "
                              "in a set-user-ID process)", name);
+        deps_searching(ld, "path", NULL);
         int r = deps_try_path(ld, name, "DT_NEEDED path", out);
         if (r < 0)
             return plan_note_failure(ld, idx, name);

@@ -162,7 +162,7 @@ static bool expand_prefix(const struct image *im, const char *name, char *out, s
 static int find_in_rpaths(struct load *ld, struct image *im, const char *name, struct image **out)
 {
     char dir[PATH_MAX], path[PATH_MAX];
-    ld->search_owner = im->path;
+    deps_searching(ld, "LC_RPATH", im->path);
     for (size_t i = 0; i < macho_of(im)->nrpaths && !*out; i++) {
         if (!expand_prefix(im, macho_of(im)->rpaths[i], dir, sizeof dir) ||
             (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path || path[0] != '/')
@@ -186,6 +186,7 @@ static int find_dylib(struct load *ld, struct image *im, const struct macho_dyli
     }
     if (!strncmp(name, "@rpath/", 7))
         return find_in_rpaths(ld, im, name + 7, out);
+    deps_searching(ld, name[0] != '@' ? "path" : name[1] == 'l' ? "@loader_path" : "@executable_path", NULL);
     if (name[0] == '@' && expand_prefix(im, name, path, sizeof path) && path[0] == '/')
         return deps_try_path(ld, path, name[1] == 'l' ? "@loader_path" : "@executable_path", out) < 0 ? -1 : 0;
     if (name[0] == '/')
