@@ -145,9 +145,9 @@ static void info_free(struct info *in)
     free(in->exports.v);
 }
 
-static int fail(const char *message)
+static int fail(enum plugin_errc code, const char *message)
 {
-    fprintf(stderr, "%s\n", message);
+    out_error(code, message);
     return -1;
 }
 
@@ -406,7 +406,7 @@ static struct image *describe(const char *path, bool quiet)
     struct diag d = { .err = &err };
     struct image *im = elf_describe(path, &d);
     if (!im && !quiet)
-        fail(err.message);
+        fail(err.code, err.message);
     return im;
 }
 
@@ -421,9 +421,9 @@ int inspect_info(const char *path, int json)
         return 1;
     in.im = im;
     in.o = elf_of(im);
-    int rc = read_names(&in) || read_exports(in.o, &in.exports) ? fail("plugin: out of memory") : 0;
+    int rc = read_names(&in) || read_exports(in.o, &in.exports) ? fail(PLUGIN_ERR_NOMEM, "plugin: out of memory") : 0;
     if (rc == 0 && count_relocs(&in, &d))
-        rc = fail(err.message);
+        rc = fail(err.code, err.message);
     if (rc == 0 && json)
         print_info_json(&in);
     else if (rc == 0)
@@ -482,10 +482,10 @@ int inspect_symbols(const char *path, int json)
         return 1;
     int rc = 0;
     if (!elf_of(im)->symtab) {
-        fprintf(stderr, "plugin: %s: no dynamic symbol table (not a shared object)\n", path);
+        out_errorf(PLUGIN_ERR_FORMAT, "plugin: %s: no dynamic symbol table (not a shared object)", path);
         rc = -1;
     } else if (read_exports(elf_of(im), &x)) {
-        rc = fail("plugin: out of memory");
+        rc = fail(PLUGIN_ERR_NOMEM, "plugin: out of memory");
     }
     if (rc == 0 && json)
         print_symbols_json(path, &x);

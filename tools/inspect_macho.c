@@ -520,7 +520,7 @@ static int describe(const char *path, struct macho_description *f, bool quiet)
         memset(f, 0, sizeof *f);
     }
     if (rc && !quiet)
-        fprintf(stderr, "%s\n", err.message);
+        out_error(err.code, err.message);
     return rc;
 }
 

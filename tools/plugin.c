@@ -5,19 +5,24 @@
  *
  *   plugin info FILE [--json]          what the file is (CPU, dependencies, segments, ...)
  *   plugin symbols FILE [--json]       what it exports (what plugin_lookup can find)
+ *   plugin deps FILE [--json]          where each dependency would come from, and why
  *   plugin load FILE [--trace] [--json] [--no-run]  load it; --trace prints every step of the
  *                                      loader (--json: as JSON lines), --no-run runs none of its
  *                                      code (PLUGIN_NO_RUN)
- *   plugin call FILE SYMBOL [INT...]   load it and call SYMBOL(long, ...), print the result
+ *   plugin call FILE SYMBOL [INT...] [--json]  load it and call SYMBOL(long, ...), print the result
  *
  * `info` and `symbols` only read the file (see inspect_elf.c, and inspect_macho.c for Mach-O
- * files, chosen by the file's magic), so they work on objects for any CPU. `load` and `call`
- * run the object's code in this process: only use them on trusted files (`load --no-run` maps
- * and binds without running any of it).
+ * files, chosen by the file's magic), so they work on objects for any CPU. `deps` runs the
+ * loader's dependency search without mapping anything (inspect_deps.c, core/plan.c). `load` and
+ * `call` run the object's code in this process: only use them on trusted files (`load --no-run`
+ * maps and binds without running any of it).
  *
- * Conventions: data goes to stdout, errors to stderr as "plugin: FILE: cause".
+ * Conventions: data goes to stdout, errors to stderr as "plugin: FILE: cause"; with --json a
+ * failure is one JSON object {"error": {...}} on stdout instead (text_out.c; usage errors stay
+ * text on stderr). docs/cli-json.md documents the JSON of every command.
  * Exit status: 0 success, 1 the file could not be inspected, loaded or called, 2 usage error.
  */
+#include "inspect_deps.h"
 #include "inspect_elf.h"
 #include "inspect_macho.h"
 #include "text_out.h"
@@ -86,9 +91,9 @@ static void report(const char *path, const plugin_error *err)
     if (strncmp(msg, "plugin: ", 8) == 0)
         msg += 8;
     if (strstr(msg, path))
-        fprintf(stderr, "plugin: %s\n", msg);
+        out_errorf(err->code, "plugin: %s", msg);
     else
-        fprintf(stderr, "plugin: %s: %s\n", path, msg);
+        out_errorf(err->code, "plugin: %s: %s", path, msg);
 }
 
 /* trace: 0 none, 1 text lines, 2 JSON lines. */
@@ -144,6 +149,19 @@ static int parse_long(const char *s, long *out)
 
 typedef long (*long_fn6)(long, long, long, long, long, long);
 
+/* `call --json`: {"file": ..., "symbol": ..., "arguments": [...], "result": N}. */
+static void print_call_json(const struct args *a, const long *v, long result)
+{
+    fputs("{\"file\": ", stdout);
+    put_json(a->pos[0]);
+    fputs(", \"symbol\": ", stdout);
+    put_json(a->pos[1]);
+    fputs(", \"arguments\": [", stdout);
+    for (int i = 2; i < a->npos; i++)
+        printf("%s%ld", i > 2 ? ", " : "", v[i - 2]);
+    printf("], \"result\": %ld}\n", result);
+}
+
 static int cmd_call(const struct args *a)
 {
     long v[MAX_CALL_ARGS] = { 0 };
@@ -162,7 +180,7 @@ static int cmd_call(const struct args *a)
     int type = inspect_symbol_type(a->pos[0], a->pos[1]);
     if (type == STT_OBJECT || type == STT_COMMON || type == STT_TLS ||
         inspect_macho_is_variable(a->pos[0], a->pos[1])) {
-        fprintf(stderr, "plugin: %s: %s is a variable, not a function\n", a->pos[0], a->pos[1]);
+        out_errorf(PLUGIN_ERR_UNSUPPORTED, "plugin: %s: %s is a variable, not a function", a->pos[0], a->pos[1]);
         return EXIT_FAIL;
     }
     /* POSIX guarantees that a data pointer can carry a function's address; ISO C does not
@@ -170,7 +188,11 @@ static int cmd_call(const struct args *a)
      * x86-64 and AArch64 calling conventions the extra registers are simply ignored. */
     long_fn6 fn;
     memcpy(&fn, &sym, sizeof fn);
-    printf("%ld\n", fn(v[0], v[1], v[2], v[3], v[4], v[5]));
+    long result = fn(v[0], v[1], v[2], v[3], v[4], v[5]);
+    if (a->json)
+        print_call_json(a, v, result);
+    else
+        printf("%ld\n", result);
     return EXIT_OK;
 }
 
@@ -191,6 +213,11 @@ static int cmd_symbols(const struct args *a)
     return rc == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+static int cmd_deps(const struct args *a)
+{
+    return inspect_deps(a->pos[0], a->json) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 static int cmd_help(const struct args *a);
 
 /* ---- the command table --------------------------------------------------------------------- */
@@ -203,14 +230,24 @@ static const struct command commands[] = {
       "A Mach-O file (thin or universal: every slice) shows CPU, file type, flags, install name,\n"
       "dylibs, rpaths, segments, load commands, fixup format and counts, and the export count.\n"
       "Works for objects of any CPU on any host.\n\n"
-      "  --json   print one JSON object instead of text\n" },
+      "  --json   print one JSON object instead of text (an error too: docs/cli-json.md)\n" },
     { "symbols", cmd_symbols, OPT_JSON, 1, 1, "plugin symbols FILE [--json]",
       "List the symbols FILE exports (defined, global or weak, default or protected visibility,\n"
       "in .dynsym), sorted by name, with value, size, type, binding and version: name@@V is\n"
       "the default version V, name@V a non-default one.\n"
       "For a Mach-O file: the export trie of each slice, by C name (no leading underscore), with\n"
       "kind and address (an offset from the image's base, as plugin_lookup adds it).\n\n"
-      "  --json   print one JSON object instead of text\n" },
+      "  --json   print one JSON object instead of text (an error too: docs/cli-json.md)\n" },
+    { "deps", cmd_deps, OPT_JSON, 1, 1, "plugin deps FILE [--json]",
+      "Show the dependency tree of FILE as plugin_open would find it in this process, without\n"
+      "mapping or running anything: for each DT_NEEDED (Mach-O LC_LOAD_DYLIB) the file it would\n"
+      "load and why (\"DT_RPATH of X\", \"LD_LIBRARY_PATH\", \"DT_RUNPATH of X\", \"ld.so cache\",\n"
+      "\"system directory\", \"glibc-hwcaps/LEVEL of DIR (...)\", \"path\", \"already in the process\",\n"
+      "\"found before\"), or \"not found\" with every path tried, and the candidates refused on the\n"
+      "way (for another CPU). The loader's own search runs (its dry run, loader/core/plan.c), so\n"
+      "the answer is plugin_open's. Each object's dependencies are shown once; a later\n"
+      "appearance is marked [shown above]. Exit status 1 when a dependency is missing or refused.\n\n"
+      "  --json   print one JSON object instead of text (docs/cli-json.md)\n" },
     { "load", cmd_load, OPT_TRACE | OPT_JSON | OPT_NO_RUN, 1, 1, "plugin load FILE [--trace] [--json] [--no-run]",
       "Load FILE and its dependencies into this process with libplugin and report the handle.\n"
       "Loading runs the object's initializers: only load files you trust, or use --no-run.\n\n"
@@ -222,11 +259,12 @@ static const struct command commands[] = {
       "            no IFUNC resolver (an object that needs one is refused), no finalizer\n\n"
       "PLUGIN_DEBUG=files,bindings,reloc,init,all,help in the environment prints the same steps\n"
       "to stderr as LD_DEBUG does (PLUGIN_DEBUG=help lists the categories).\n" },
-    { "call", cmd_call, OPT_TRACE, 2, 2 + MAX_CALL_ARGS, "plugin call FILE SYMBOL [INT...]",
+    { "call", cmd_call, OPT_TRACE | OPT_JSON, 2, 2 + MAX_CALL_ARGS, "plugin call FILE SYMBOL [INT...] [--json]",
       "Load FILE, look up SYMBOL and call it as long SYMBOL(long, ...) with up to six integer\n"
       "arguments (decimal, 0x hex or 0 octal, as strtol), then print the result in decimal.\n"
       "SYMBOL must be a function that takes and returns integers (or pointers).\n\n"
-      "  --trace  print every step of the loader, as for `plugin load`\n" },
+      "  --trace  print every step of the loader, as for `plugin load`\n"
+      "  --json   print the result (or the error) as one JSON object\n" },
     { "help", cmd_help, 0, 0, 1, "plugin help [COMMAND]",
       "Print the general help, or the help of COMMAND.\n" },
 };
@@ -244,7 +282,8 @@ static const struct command *find_command(const char *name)
 static void print_main_help(FILE *out)
 {
     fputs("usage: plugin COMMAND [ARGS...]\n\n"
-          "Inspect ELF shared objects and Mach-O dylibs, or load them into this process without libdl.\n\n"
+          "Inspect ELF shared objects and Mach-O dylibs, show where their dependencies come from,\n"
+          "or load them into this process without libdl.\n\n"
           "commands:\n", out);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %s\n", commands[i].usage + strlen("plugin "));
@@ -335,5 +374,6 @@ int main(int argc, char **argv)
         print_command_help(c);
         return EXIT_OK;
     }
+    out_json_errors(a.json);
     return c->run(&a);
 }

@@ -1,8 +1,10 @@
 /*
- * text_out.c — strings from untrusted files, printed safely to stdout as text or JSON.
+ * text_out.c — strings from untrusted files, printed safely to stdout as text or JSON, and the
+ * tool's failure reports (stderr, or JSON on stdout under --json).
  */
 #include "text_out.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -49,4 +51,49 @@ void put_json(const char *s)
             putchar(*p++);
     }
     putchar('"');
+}
+
+static bool json_errors;
+
+void out_json_errors(bool on)
+{
+    json_errors = on;
+}
+
+const char *out_code_name(enum plugin_errc code)
+{
+    switch (code) {
+    case PLUGIN_OK:              return "PLUGIN_OK";
+    case PLUGIN_ERR_IO:          return "PLUGIN_ERR_IO";
+    case PLUGIN_ERR_FORMAT:      return "PLUGIN_ERR_FORMAT";
+    case PLUGIN_ERR_ARCH:        return "PLUGIN_ERR_ARCH";
+    case PLUGIN_ERR_UNSUPPORTED: return "PLUGIN_ERR_UNSUPPORTED";
+    case PLUGIN_ERR_DEPENDENCY:  return "PLUGIN_ERR_DEPENDENCY";
+    case PLUGIN_ERR_UNDEFINED:   return "PLUGIN_ERR_UNDEFINED";
+    case PLUGIN_ERR_NOT_FOUND:   return "PLUGIN_ERR_NOT_FOUND";
+    case PLUGIN_ERR_NOMEM:       return "PLUGIN_ERR_NOMEM";
+    case PLUGIN_ERR_POLICY:      return "PLUGIN_ERR_POLICY";
+    }
+    return "PLUGIN_ERR_UNKNOWN";
+}
+
+void out_error(enum plugin_errc code, const char *message)
+{
+    if (!json_errors) {
+        fprintf(stderr, "%s\n", message);
+        return;
+    }
+    printf("{\"error\": {\"code\": \"%s\", \"number\": %d, \"message\": ", out_code_name(code), (int)code);
+    put_json(message);
+    puts("}}");
+}
+
+void out_errorf(enum plugin_errc code, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    out_error(code, line);
 }

@@ -19,6 +19,9 @@
  * surprise (ld.so would search it for an empty LD_LIBRARY_PATH element; we do not). A file found
  * on the way that is for another CPU is skipped, as ld.so skips it. Objects are loaded
  * breadth-first, so the plugin's dependency tree is also its local symbol scope.
+ *
+ * The same walk runs dry for `plugin deps` (core/plan.c: ld->plan set): deps_try_path then notes
+ * each candidate absent, refused or found, and load_object reads objects without mapping them.
  */
 #include "core/format.h"
 
@@ -72,6 +75,7 @@ void deps_search_begin(struct load *ld, const char *name)
 {
     ld->denied[0] = '\0';
     ld->searching = name;
+    plan_search_begin(ld);
 }
 
 const char *deps_denied_note(struct load *ld, char *buf, size_t size)
@@ -92,10 +96,13 @@ int deps_try_path(struct load *ld, const char *path, enum plugin_trace_via how, 
     if (stat(path, &st) != 0) {
         if (errno != ENOENT && errno != ENOTDIR && !ld->denied[0])
             snprintf(ld->denied, sizeof ld->denied, "%s: %s", path, strerror(errno));
+        plan_note_tried(ld, path);
         return 0;
     }
-    if (!S_ISREG(st.st_mode))
+    if (!S_ISREG(st.st_mode)) {
+        plan_note_tried(ld, path);
         return 0;
+    }
     struct image *im = new_image_id(ld, st.st_dev, st.st_ino);
     if (!im)
         im = registry_find_id(st.st_dev, st.st_ino);
@@ -104,6 +111,7 @@ int deps_try_path(struct load *ld, const char *path, enum plugin_trace_via how, 
         ld->found_via = PLUGIN_VIA_LOADED;
         diag_trace_ev(ld->d, TRACE_FILES, ev_found(image_name(im), PLUGIN_VIA_LOADED, ld->searching), "  %s is already loaded",
                       path);
+        plan_note_found(ld);
         return 1;
     }
     struct source s;
@@ -118,12 +126,14 @@ int deps_try_path(struct load *ld, const char *path, enum plugin_trace_via how, 
     source_close(&s);
     if (!im && ld->d->err && ld->d->err->code == PLUGIN_ERR_ARCH) {
         diag_trace(ld->d, TRACE_FILES, "  skipped %s: for another CPU", path);
+        plan_note_refused(ld, path, ld->d->err->message);
         return 0;
     }
     if (!im)
         return -1;
     *out = im;
     ld->found_via = how;
+    plan_note_found(ld);
     return 1;
 }
 

@@ -269,7 +269,21 @@ struct load {
     enum plugin_trace_via found_via;    /* how deps_try_path found the last object it gave */
     const struct image *caller; /* plugin_dlopen by name: the object that called it (its RPATH
                              * and RUNPATH are searched; the RPATH chain goes on through it) */
+    struct plan_run *plan;  /* a dry run (core/plan.c): objects read, never mapped; each search noted */
+    /* What the search being made is walking, in the front end's words, for the plan's "why"
+     * (set by the front end through deps_searching, read by deps_try_path): the list ("DT_RUNPATH",
+     * "ld.so cache", ...), the object whose list it is (or NULL), a glibc-hwcaps level and its
+     * directory (or NULL). */
+    const char *search_list, *search_owner;
+    const char *search_level, *search_dir;
 };
+
+/* The front end's search is now walking list, owner's (NULL: nobody's), for the plan's why. */
+static inline void deps_searching(struct load *ld, const char *list, const char *owner)
+{
+    ld->search_list = list;
+    ld->search_owner = owner;
+}
 
 /* ---- the security policy (policy.c: its top comment lists every rule) --------------------
  * The front ends and vm.c find the facts; these decide. Each int function returns 0 when the
@@ -334,6 +348,20 @@ int deps_try_path(struct load *ld, const char *path, enum plugin_trace_via how, 
  * and what its "not found" message adds: "" or ": PATH: <why it could not be looked at>". */
 void deps_search_begin(struct load *ld, const char *name);
 const char *deps_denied_note(struct load *ld, char *buf, size_t size);
+/* plan.c, for a dry run (ld->plan set; no-ops otherwise): the search for the dependency name of
+ * ld->images[idx] ended with *found (NULL: provided by the host, or not found when missing is
+ * set); a search that failed (-1) is noted with the error instead, and the walk goes on. A
+ * candidate file tried and absent, or refused (for another CPU: why), is noted while searching.
+ * The candidate that was found, and how (ld->search_*: deps_searching). */
+void plan_search_begin(struct load *ld);
+void plan_note_dep(struct load *ld, size_t idx, const char *name, struct image *found, bool missing);
+int plan_note_failure(struct load *ld, size_t idx, const char *name);
+void plan_note_tried(struct load *ld, const char *path);
+void plan_note_refused(struct load *ld, const char *path, const char *why);
+void plan_note_found(struct load *ld);
+/* vm.c: a dry run's image: a read-only view of the whole file (im->file_view), no segment mapped. */
+int vm_view_image(struct image *im, struct source *s, struct diag *d);
+
 /* deps.c: an image of this open or of the process whose soname or file name is name, or NULL. */
 struct image *deps_find_loaded(struct load *ld, const char *name);
 /* deps.c: in a -static host, these names (the C runtime) are part of the executable. */

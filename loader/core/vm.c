@@ -9,7 +9,8 @@
  * pages beyond it are mapped anonymously.
  *
  * Every mmap and mprotect of an object's memory is in this file (elsewhere the loader only maps
- * files read-only to read them: the ld.so cache, a described file), behind two choke points
+ * files read-only to read them: the ld.so cache, a described file, a dry run's view of each
+ * object, vm_view_image), behind two choke points
  * (vm_mmap, vm_protect) that ask the security policy (core/policy.c, rule 1: W^X) first:
  * no mapping is ever writable and executable at once. Segments that are not writable get their
  * final protection at once; writable ones stay read-write, and RELRO turns read-only after
@@ -239,8 +240,25 @@ fail:
     return -1;
 }
 
+int vm_view_image(struct image *im, struct source *s, struct diag *d)
+{
+    if (s->mem) {
+        im->file_view = s->mem;
+        return 0;
+    }
+    void *p = s->size ? mmap(NULL, (size_t)s->size, PROT_READ, MAP_PRIVATE, s->fd, 0) : MAP_FAILED;
+    if (p == MAP_FAILED)
+        return diag_fail(d, PLUGIN_ERR_IO, im->path, "cannot map the file to read it: %s", strerror(errno));
+    im->file_view = p;
+    im->map_len = (size_t)s->size;
+    return 0;
+}
+
 void vm_unmap_image(struct image *im)
 {
+    if (im->file_view && !im->map_base && im->map_len && !im->is_host)   /* a dry run's view */
+        munmap((void *)(uintptr_t)im->file_view, im->map_len);
+    im->file_view = NULL;
     if (im->map_base)
         munmap(im->map_base, im->map_len);
     im->map_base = NULL;

@@ -131,12 +131,19 @@ static int search_dir(struct load *ld, const char *dir, const char *name, enum p
     int r;
     if (h->n && (size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps", dir) < sizeof path &&
         stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ld->search_dir = dir;
         for (size_t i = 0; i < h->n; i++) {
             snprintf(hwcaps_via, sizeof hwcaps_via, "%s, glibc-hwcaps/%s", via, h->names[i]);
-            if ((size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps/%s/%s", dir, h->names[i], name) < sizeof path &&
-                (r = deps_try_path(ld, path, how, hwcaps_via, out)))
-                return r;
+            ld->search_level = h->names[i];
+            r = (size_t)snprintf(path, sizeof path, "%s/glibc-hwcaps/%s/%s", dir, h->names[i], name) < sizeof path
+                    ? deps_try_path(ld, path, how, hwcaps_via, out) : 0;
+            ld->search_level = NULL;
+            if (r)
+                break;
         }
+        ld->search_dir = NULL;                  /* dir is the caller's buffer */
+        if (r)
+            return r;
     }
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
         return 0;
@@ -225,6 +232,7 @@ static int search_rpaths(struct load *ld, size_t idx, const char *name, struct i
     for (size_t i = idx, steps = 0; i != SIZE_MAX && steps <= ld->nimages; i = ld->loaded_by[i], steps++) {
         const char *rp = image_rpath(ld->images[i]);
         struct dst_ctx c = { ld->images[i]->origin, false };
+        deps_searching(ld, "DT_RPATH", ld->images[i]->path);
         if (rp && (r = search_list(ld, &c, rp, ":", name, PLUGIN_VIA_RPATH,
                                i == idx ? "DT_RPATH" : "DT_RPATH of a loading object", out)))
             return r;
@@ -236,12 +244,14 @@ static int search_rpaths(struct load *ld, size_t idx, const char *name, struct i
         const char *rp = elf_of(caller)->dynamic ? image_rpath(caller) : NULL;
         char dir[PATH_MAX];
         struct dst_ctx c = { caller_origin(caller, dir, sizeof dir), false };
+        deps_searching(ld, "DT_RPATH", caller->path);
         if (rp && (r = search_list(ld, &c, rp, ":", name, PLUGIN_VIA_RPATH,
                                    idx == SIZE_MAX ? "DT_RPATH" : "DT_RPATH of the caller", out)))
             return r;
     }
     const char *exe_rp = nh && elf_of(hosts[0])->dynamic ? image_rpath(hosts[0]) : NULL;
     struct dst_ctx exe = { exe_origin(), true };
+    deps_searching(ld, "DT_RPATH", "the executable");
     return exe_rp ? search_list(ld, &exe, exe_rp, ":", name, PLUGIN_VIA_RPATH, "DT_RPATH of the executable", out) : 0;
 }
 
@@ -251,6 +261,7 @@ static int search_options(struct load *ld, const char *origin, const char *name,
     const char *const *sp = ld->opts ? ld->opts->search_paths : NULL;
     struct dst_ctx c = { origin, false };
     int r;
+    deps_searching(ld, "search_paths", NULL);
     for (size_t i = 0; sp && sp[i]; i++)
         if (sp[i][0] == '/' && (r = search_list(ld, &c, sp[i], ":", name, PLUGIN_VIA_SEARCH_PATHS, "search_paths", out)))
             return r;
@@ -280,21 +291,25 @@ static int search_all(struct load *ld, const struct image *im, size_t idx, const
     struct image **hosts = host_images(&nh);
     bool im_is_exe = nh && im == hosts[0];             /* a dlopen by name from the executable */
     struct dst_ctx exe = { exe_origin(), true }, own = { origin, im_is_exe };
+    deps_searching(ld, "LD_LIBRARY_PATH", NULL);
     if (llp && (r = search_list(ld, &exe, llp, ":;", name, PLUGIN_VIA_LD_LIBRARY_PATH, "LD_LIBRARY_PATH", out)))
         return r;
     if ((r = search_options(ld, origin, name, out)))
         return r;
     if (has_runpath) {
         const char *runpath = elf_str(o, o->dyn[DT_RUNPATH]);
+        deps_searching(ld, "DT_RUNPATH", im->path);
         if (runpath && (r = search_list(ld, &own, runpath, ":", name, PLUGIN_VIA_RUNPATH, "DT_RUNPATH", out)))
             return r;
     }
     if (o->dynamic && dyn_has(o, DYN_FLAGS_1) && (o->dyn[DYN_FLAGS_1] & DF_1_NODEFLIB))
         return 0;
     const char *cached = ldcache_lookup(name);
+    deps_searching(ld, "ld.so cache", NULL);
     if (cached && (r = deps_try_path(ld, cached, PLUGIN_VIA_CACHE, "ld.so cache", out)))
         return r;
     struct dst_ctx none = { NULL, false };
+    deps_searching(ld, "system directory", NULL);
     for (size_t i = 0; system_dirs[i]; i++)
         if ((r = search_list(ld, &none, system_dirs[i], ":", name, PLUGIN_VIA_SYSTEM_DIR, "system directory", out)))
             return r;
@@ -346,19 +361,31 @@ static int search_needed(struct load *ld, size_t idx, const char *name, struct i
             return diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path,
                              "needed library %s not found (a relative path is not opened from the current directory "
                              "in a set-user-ID process)", name);
+        deps_searching(ld, "path", NULL);
         int r = deps_try_path(ld, name, PLUGIN_VIA_PATH, "DT_NEEDED path", out);
-        return r == 1 ? 0 : r < 0 ? -1
+        if (r < 0)
+            return plan_note_failure(ld, idx, name);
+        if (ld->plan) {                         /* a dry run notes the outcome and goes on */
+            plan_note_dep(ld, idx, name, *out, r == 0);
+            return 0;
+        }
+        return r == 1 ? 0
                : diag_fail(ld->d, PLUGIN_ERR_DEPENDENCY, im->path, "needed library %s not found%s", name,
                            deps_denied_note(ld, note, sizeof note));
     }
     int r = search_all(ld, im, idx, im->origin, name, out);
     if (r < 0)
-        return -1;
+        return plan_note_failure(ld, idx, name);
+    if (ld->plan) {
+        plan_note_dep(ld, idx, name, *out, r == 0);
+        return 0;
+    }
     return r == 0 ? not_found(ld, im->path, "needed library", name) : 0;
 }
 
 /* One DT_NEEDED name of images[idx]: provided by a -static host, already in the process (by
- * name), or searched for. Each way ends with the dependency event that says which. */
+ * name), or searched for. Each way ends with the dependency event that says which (and, in a
+ * dry run, with the plan's note). */
 static int find_needed(struct load *ld, size_t idx, const char *name, struct image **out)
 {
     struct image *im = ld->images[idx];
@@ -367,16 +394,20 @@ static int find_needed(struct load *ld, size_t idx, const char *name, struct ima
     if (ld->static_host && deps_is_c_runtime(name)) {
         diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(im->path, name, NULL, PLUGIN_VIA_HOST),
                       "%s: needs %s: provided by the (static) host", im->path, name);
+        plan_note_dep(ld, idx, name, NULL, false);
         return 0;
     }
     diag_trace(ld->d, TRACE_FILES, "%s: needs %s", im->path, name);
     if (!strchr(name, '/') && (*out = deps_find_loaded(ld, name))) {
         diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(im->path, name, image_name(*out), PLUGIN_VIA_LOADED),
                       "  %s is already in the process: %s", name, image_name(*out));
+        plan_note_dep(ld, idx, name, *out, false);
         return 0;
     }
     if (search_needed(ld, idx, name, out))
         return -1;
+    if (!*out)
+        return 0;                               /* a dry run's missing dependency (noted) */
     diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(im->path, name, image_name(*out), ld->found_via),
                   "  %s resolved to %s (%s)", name, image_name(*out), plugin_trace_via_name(ld->found_via));
     return 0;

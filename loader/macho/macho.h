@@ -170,8 +170,9 @@ int macho_read_image(struct image *im, struct source *s, struct diag *d);
 int macho_decode(struct image *im, struct diag *d);
 /* The memory of linkedit data at slice offset off (checked at header time). */
 const uint8_t *macho_linkedit(const struct image *im, uint32_t off);
-/* Load the LC_LOAD_DYLIB dependencies of im (into im->needed; NULL: provided by the host). */
-int macho_load_deps(struct load *ld, struct image *im);
+/* Load the LC_LOAD_DYLIB dependencies of ld->images[idx] (into its needed; NULL: provided by the
+ * host). */
+int macho_load_deps(struct load *ld, size_t idx);
 /* Run the initializers of im with (argc, argv, envp). */
 void macho_run_init(struct image *im, int argc, char **argv, char **envp, struct diag *d);
 /* Symbol i of LC_SYMTAB when it is an external definition in a section (N_EXT | N_SECT) with a

@@ -14,7 +14,7 @@
 
 static int op_load_deps(struct load *ld, size_t idx)
 {
-    return macho_load_deps(ld, ld->images[idx]);
+    return macho_load_deps(ld, idx);
 }
 
 static int op_bind(struct load *ld, struct image *im, void **state)

@@ -162,6 +162,7 @@ static bool expand_prefix(const struct image *im, const char *name, char *out, s
 static int find_in_rpaths(struct load *ld, struct image *im, const char *name, struct image **out)
 {
     char dir[PATH_MAX], path[PATH_MAX];
+    deps_searching(ld, "LC_RPATH", im->path);
     for (size_t i = 0; i < macho_of(im)->nrpaths && !*out; i++) {
         if (!expand_prefix(im, macho_of(im)->rpaths[i], dir, sizeof dir) ||
             (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path || path[0] != '/')
@@ -186,6 +187,7 @@ static int find_dylib(struct load *ld, struct image *im, const struct macho_dyli
     }
     if (!strncmp(name, "@rpath/", 7))
         return find_in_rpaths(ld, im, name + 7, out);
+    deps_searching(ld, name[0] != '@' ? "path" : name[1] == 'l' ? "@loader_path" : "@executable_path", NULL);
     if (name[0] == '@' && expand_prefix(im, name, path, sizeof path) && path[0] == '/')
         return deps_try_path(ld, path, PLUGIN_VIA_LOADER_PATH, name[1] == 'l' ? "@loader_path" : "@executable_path",
                              out) < 0 ? -1 : 0;
@@ -194,8 +196,9 @@ static int find_dylib(struct load *ld, struct image *im, const struct macho_dyli
     return 0;                                   /* relative names: not searched */
 }
 
-int macho_load_deps(struct load *ld, struct image *im)
+int macho_load_deps(struct load *ld, size_t idx)
 {
+    struct image *im = ld->images[idx];
     struct macho *m = macho_of(im);
     if (!m->ndylibs)
         return 0;
@@ -207,8 +210,15 @@ int macho_load_deps(struct load *ld, struct image *im)
         bool system = macho_is_system_dylib(dl->name);
         char note[300];
         deps_search_begin(ld, dl->name);
-        if (find_dylib(ld, im, dl, &im->needed[i]))
-            return -1;
+        if (find_dylib(ld, im, dl, &im->needed[i])) {
+            if (plan_note_failure(ld, idx, dl->name))
+                return -1;
+            continue;
+        }
+        if (ld->plan) {                         /* a dry run notes the outcome and goes on */
+            plan_note_dep(ld, idx, dl->name, im->needed[i], !im->needed[i] && !system);
+            continue;
+        }
         if (im->needed[i])
             diag_trace_ev(ld->d, TRACE_FILES, ev_dependency(im->path, dl->name, im->needed[i]->path, ld->found_via),
                           "  %s resolved to %s (%s)", dl->name, im->needed[i]->path,

@@ -486,7 +486,7 @@ Test(cli, usage_errors_exit_2)
 
 Test(cli, help_everywhere)
 {
-    const char *cmds[] = { "info", "symbols", "load", "call", "help" };
+    const char *cmds[] = { "info", "symbols", "deps", "load", "call", "help" };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         struct run r = cli(cmds[i], "--help", NULL);
         cr_expect_eq(r.code, 0, "%s --help: exit %d", cmds[i], r.code);

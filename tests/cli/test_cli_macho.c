@@ -389,7 +389,8 @@ static char *damaged_copy(const char *name, const uint8_t *data, size_t size)
 }
 
 /* info and symbols (text and JSON; quick: info as text and symbols as JSON only) fail with exit 1
- * and one "plugin: PATH: " line, or succeed; never crash. must_fail: they have to fail. */
+ * and one "plugin: PATH: " line on stderr (with --json one {"error": ...} line on stdout), or
+ * succeed; never crash. must_fail: they have to fail. */
 static void expect_clean(const char *path, bool must_fail, bool quick)
 {
     static const char *const commands[] = { "info", "symbols" };
@@ -403,10 +404,14 @@ static void expect_clean(const char *path, bool must_fail, bool quick)
                   r.code, r.err);
         if (must_fail)
             cr_expect_eq(r.code, 1, "%s %s: a damaged file was accepted", commands[i / 2], path);
-        if (r.code == 1) {
+        if (r.code == 1 && !(i % 2)) {
             cr_expect(strncmp(r.err, prefix, strlen(prefix)) == 0, "stderr: %s", r.err);
             cr_expect(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "not one line: %s", r.err);
             cr_expect_str_empty(r.out, "output despite the error");
+        } else if (r.code == 1) {           /* --json: the error is one JSON object on stdout */
+            cr_expect(strncmp(r.out, "{\"error\": {\"code\": \"PLUGIN_ERR_", strlen("{\"error\": {\"code\": \"PLUGIN_ERR_")) == 0, "stdout: %s", r.out);
+            cr_expect(strchr(r.out, '\n') == r.out + strlen(r.out) - 1, "not one line: %s", r.out);
+            cr_expect_str_empty(r.err, "stderr despite --json: %s", r.err);
         }
         free(r.out);
         free(r.err);

@@ -173,7 +173,8 @@ static char *temp_copy(const struct file *f, const char *name)
     return path;
 }
 
-/* info and symbols, text and JSON: exit 1 and one line "plugin: PATH: ..." naming want. */
+/* info and symbols, text and JSON: exit 1 and one line "plugin: PATH: ..." naming want, on
+ * stderr (text) or as the message of one {"error": ...} line on stdout (JSON). */
 static void expect_cli_refused(const struct file *f, const char *name, const char *want)
 {
     char *path = temp_copy(f, name), prefix[4200];
@@ -182,10 +183,13 @@ static void expect_cli_refused(const struct file *f, const char *name, const cha
         const char *command = i < 2 ? "info" : "symbols";
         struct run r = cli(command, path, i % 2);
         cr_assert_eq(r.code, 1, "%s %s: exit %d, stderr: %s", command, path, r.code, r.err);
-        cr_expect(strncmp(r.err, prefix, strlen(prefix)) == 0, "stderr: %s", r.err);
-        cr_expect(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "not one line: %s", r.err);
-        cr_expect(strstr(r.err, want), "expected \"%s\" in: %s", want, r.err);
-        cr_expect_str_empty(r.out, "output despite the error");
+        const char *line = i % 2 ? r.out : r.err, *quiet = i % 2 ? r.err : r.out;
+        const char *msg = i % 2 ? strstr(line, "\"message\": \"") : line;
+        cr_expect(i % 2 == 0 || strncmp(line, "{\"error\": {\"code\": ", strlen("{\"error\": {\"code\": ")) == 0, "stdout: %s", line);
+        cr_expect(msg && strncmp(msg + (i % 2 ? 12 : 0), prefix, strlen(prefix)) == 0, "report: %s", line);
+        cr_expect(strchr(line, '\n') == line + strlen(line) - 1, "not one line: %s", line);
+        cr_expect(strstr(line, want), "expected \"%s\" in: %s", want, line);
+        cr_expect_str_empty(quiet, "output despite the error");
         free(r.out);
         free(r.err);
     }
