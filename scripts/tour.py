@@ -107,8 +107,14 @@ def reservations(lines):
 
 
 def normalize(lines):
-    """The comparable form of output lines (see the top of the file)."""
-    objs = reservations(lines)
+    """The comparable form of output lines (see the top of the file). Times, pids and sizes
+    first, so that an object's name in its "reserved" line is the same on both sides."""
+    plain = []
+    for l in lines:
+        l = TIME.sub("{time}", l)
+        l = LOADING.sub(r"\1{size}\2", l)
+        plain.append(PID.sub(r"pid\1{pid}", l).rstrip())
+    objs = reservations(plain)
 
     def address(m):
         v = int(m.group(0), 16)
@@ -119,16 +125,7 @@ def normalize(lines):
                 return "{%s}+0x%x" % (path, v - start)
         return "{addr}"
 
-    out = []
-    for l in lines:
-        if l.strip() == ELIDE:
-            out.append(ELIDE)
-            continue
-        l = HEX.sub(address, l)
-        l = TIME.sub("{time}", l)
-        l = LOADING.sub(r"\1{size}\2", l)
-        out.append(PID.sub(r"pid\1{pid}", l).rstrip())
-    return out
+    return [ELIDE if l.strip() == ELIDE else HEX.sub(address, l) for l in plain]
 
 
 def segments(quoted):
