@@ -8,6 +8,7 @@
 #                        ThreadSanitizer (build/tsan; about 20 s; tests/stress.c)
 #   make ARCH=aarch64 [test]    cross-build everything into build/aarch64 (and run it under qemu)
 #   make check-layout    the include graph between loader/core, elf, macho, tools (no cycle)
+#   make tour            rerun the commands docs/tour.md quotes and refresh the quotes that changed
 #   make install PREFIX=/usr/local DESTDIR=  header, libraries, CLI, pkg-config file
 #
 # On an x86-64 host, `make test` runs the native suite, then the same suite built for aarch64
