@@ -14,6 +14,7 @@
 #                        MANDIR, as GNU's bindir, libdir, ...); make uninstall removes them again
 #   make install-check   install into a temporary DESTDIR, build examples/outside against it
 #                        (pkg-config, shared and -static), run both, uninstall (scripts/install-check.sh)
+#   make tour            rerun the commands docs/tour.md quotes and refresh the quotes that changed
 #
 # On an x86-64 host, `make test` runs the native suite, then the same suite built for aarch64
 # under qemu-user. Every target that needs packages runs scripts/deps.sh first (quick when

@@ -19,7 +19,7 @@ WHAT=${1:-test}
 case $WHAT in demo|test|bench) ;; *) echo "usage: $0 [demo|test|bench]" >&2; exit 2 ;; esac
 
 DEMO_PKGS=(
-  gcc libc6-dev make binutils    # the build: the library, the CLI, examples/*.so, examples/host.c
+  gcc libc6-dev make binutils    # the build: the library, the CLI, examples/*.so, examples/host.c; readelf (docs/tour.md)
   pkg-config                     # plugin.pc, for programs built against an installed plugin (pkgconf)
   libelf-dev zlib1g-dev          # libelf (elfutils) for reading ELF; libelf.a needs libz
 )
@@ -33,7 +33,7 @@ TEST_PKGS=(
   libsqlite3-0 libssl3           # real libraries opened by tests/elf/test_reallibs.c
   golang-go                      # the Go c-shared fixture (static TLS pool, mk/tls.mk)
   libgomp1                       # libgomp.so.1, initial-exec TLS (static TLS pool; comes with gcc)
-  python3                        # tests/malformed/gen_malformed.py (the malformed corpus)
+  python3                        # tests/malformed/gen_malformed.py (the malformed corpus), scripts/tour.py
   groff-base man-db              # man pages linted and rendered (tests/cli/test_package.c, make install-check)
 )
 CROSS_PKGS=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user qemu-user-binfmt
