@@ -16,7 +16,7 @@ run and machine to machine, and nothing else:
     Linux) inside an object the output says it reserved ("PATH: reserved 0xLEN bytes at 0xSTART")
     becomes {PATH}+0xOFFSET, so offsets inside the object are still compared; any other address
     becomes {addr};
-  - a time ("12.3 us", "+4 ms") becomes {time}; "pid 1234" becomes "pid {pid}";
+  - a time ("12.3 us", "+4 ms") becomes {time}, a trace line's "[   0.123 ms]" [{time}]; "pid 1234" becomes "pid {pid}";
   - the file size of "PATH: loading (N bytes" becomes {size}: the fixtures are built with -g,
     and their debug information records the build directory, so a checkout elsewhere has
     other sizes (the segments, offsets and everything mapped are the same);
@@ -43,7 +43,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ELIDE = "[...]"
 FENCE = re.compile(r"^(```+|~~~+)\s*([\w-]*)\s*$")
 HEX = re.compile(r"0x[0-9a-fA-F]+")
-RESERVED = re.compile(r"^(?:trace: )?(.*?): reserved (0x[0-9a-f]+) bytes at (0x[0-9a-f]+)")
+RESERVED = re.compile(r"^(?:trace: )?(?:\[\{time\}\] )?(.*?): reserved (0x[0-9a-f]+) bytes at (0x[0-9a-f]+)")
+# The time since the open began that starts a trace line ("trace: [   0.123 ms] ..."), padded to
+# a width: the padding goes with the number.
+TIME_PREFIX = re.compile(r"\[\s*\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s)\]")
 TIME = re.compile(r"(?<![\w.])\+?\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s)(?!\w)")
 PID = re.compile(r"\bpid([ =:])\d+")
 LOADING = re.compile(r"(: loading \()\d+( bytes)")
@@ -111,6 +114,7 @@ def normalize(lines):
     first, so that an object's name in its "reserved" line is the same on both sides."""
     plain = []
     for l in lines:
+        l = TIME_PREFIX.sub("[{time}]", l)
         l = TIME.sub("{time}", l)
         l = LOADING.sub(r"\1{size}\2", l)
         plain.append(PID.sub(r"pid\1{pid}", l).rstrip())
