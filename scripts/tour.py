@@ -44,6 +44,8 @@ ELIDE = "[...]"
 FENCE = re.compile(r"^(```+|~~~+)\s*([\w-]*)\s*$")
 HEX = re.compile(r"0x[0-9a-fA-F]+")
 RESERVED = re.compile(r"^(?:trace: )?(?:\[\{time\}\] )?(.*?): reserved (0x[0-9a-f]+) bytes at (0x[0-9a-f]+)")
+# The object a trace line is about: "trace: [{time}] PATH: ..." (after normalize's first pass).
+LINE_OBJECT = re.compile(r"^trace: (?:\[\{time\}\] )?(\S.*?): ")
 # The time since the open began that starts a trace line ("trace: [   0.123 ms] ..."), padded to
 # a width: the padding goes with the number.
 TIME_PREFIX = re.compile(r"\[\s*\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s)\]")
@@ -120,16 +122,31 @@ def normalize(lines):
         plain.append(PID.sub(r"pid\1{pid}", l).rstrip())
     objs = reservations(plain)
 
-    def address(m):
-        v = int(m.group(0), 16)
-        if v < ADDRESS_MIN:
-            return m.group(0)
+    def place(v, own):
+        """An address as an offset in an object. The end of one object's reservation may be the
+        start of the next one's (mmap placed them side by side, or not: it varies), so an
+        address is taken first as the line's own object's (the end included), then as inside
+        another object, then as another's end."""
         for path, start, end in objs:
-            if start <= v <= end:
+            if path == own and start <= v <= end:
+                return "{%s}+0x%x" % (path, v - start)
+        for path, start, end in objs:
+            if start <= v < end:
+                return "{%s}+0x%x" % (path, v - start)
+        for path, start, end in objs:
+            if v == end:
                 return "{%s}+0x%x" % (path, v - start)
         return "{addr}"
 
-    return [ELIDE if l.strip() == ELIDE else HEX.sub(address, l) for l in plain]
+    def normalized(l):
+        if l.strip() == ELIDE:
+            return ELIDE
+        m = LINE_OBJECT.match(l)
+        own = m.group(1) if m else None
+        return HEX.sub(lambda h: h.group(0) if int(h.group(0), 16) < ADDRESS_MIN
+                       else place(int(h.group(0), 16), own), l)
+
+    return [normalized(l) for l in plain]
 
 
 def segments(quoted):
