@@ -54,11 +54,14 @@ done < "$tmp/links"
 [ -s "$tmp/links" ] || fail "no link pages listed by the man pages"
 step "installed into DESTDIR: headers, libraries (libplugin.so.$version), plugin.pc, CLI, gdb script, man pages"
 
-# A link page, through man-db as a user would read it: the NAME line of plugin_open(3).
-first_link=$(head -1 "$tmp/links" | cut -d' ' -f1)
-MANPAGER=cat man -M "$root/share/man" -P cat 3 "${first_link%.3}" 2>&1 | grep -q "plugin_open," ||
-  fail "man ${first_link%.3} does not show the page it links to"
-step "man ${first_link%.3} shows plugin_open(3)"
+# Each page's first link, through man-db as a user would read it: the NAME line of the page it
+# links to ("plugin_open, ..." for plugin_open.3).
+for target in $(cut -d' ' -f2 "$tmp/links" | sort -u); do
+  link=$(grep " $target\$" "$tmp/links" | head -1 | cut -d' ' -f1)
+  MANPAGER=cat man -M "$root/share/man" -P cat 3 "${link%.3}" 2>&1 | grep -q "^ *${target%.3}," ||
+    fail "man ${link%.3} does not show ${target%.3}(3), the page it links to"
+  step "man ${link%.3} shows ${target%.3}(3)"
+done
 
 # ---- 2. the out-of-tree example ----
 src=$tmp/outside
