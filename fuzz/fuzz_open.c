@@ -32,10 +32,12 @@ static void *fuzz_resolve(void *ctx, const char *name, const char *version)
     return strncmp(name, "fz_", 3) == 0 ? (void *)fz_buffer : NULL;
 }
 
-/* Trace lines are formatted (so the trace code runs on hostile names) and dropped. */
-static void trace_sink(void *ctx, const char *line)
+/* Trace events are built (so the trace code runs on hostile names), read and dropped. */
+static void trace_sink(void *ctx, const struct plugin_trace_event *ev)
 {
-    *(size_t *)ctx += strlen(line);
+    *(size_t *)ctx += strlen(ev->text);             /* every event's text is read */
+    if (ev->object)
+        *(size_t *)ctx += strlen(ev->object);
 }
 
 void fuzz_check_failure(const plugin_error *err, const char *step)
