@@ -200,19 +200,15 @@ static struct image *load_tree(struct load *ld, struct source *s, const char *pa
     return load_rest(ld, root, path);
 }
 
-/* The front end that searches for caller: its own, else the first that can search (for an
- * object of a format without one, the search starts from the executable, *caller). */
+/* The front end that searches for caller: its own; for an object of a format that cannot search
+ * (Mach-O), the search starts from the executable instead (*caller becomes it). NULL: none can. */
 static const struct format *search_format(const struct image **caller)
 {
-    if ((*caller)->fmt->search)
-        return (*caller)->fmt;
     size_t nh;
     struct image **hosts = host_images(&nh);
-    *caller = nh ? hosts[0] : *caller;
-    for (size_t i = 0; loader_formats[i]; i++)
-        if (loader_formats[i]->search && (*caller)->fmt == loader_formats[i])
-            return loader_formats[i];
-    return NULL;
+    if (!(*caller)->fmt->search && nh)
+        *caller = hosts[0];
+    return (*caller)->fmt->search ? (*caller)->fmt : NULL;
 }
 
 struct image *load_searched(const char *name, const struct image *caller, struct diag *d)
